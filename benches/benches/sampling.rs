@@ -1,0 +1,2 @@
+//! Placeholder: replaced by the issue that owns this benchmark.
+fn main() {}

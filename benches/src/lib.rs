@@ -1,0 +1,1 @@
+//! Shared pieces for the side-by-side benchmarks.

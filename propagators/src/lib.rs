@@ -1,0 +1,1 @@
+//! W3C/B3/Jaeger propagators.
