@@ -1,0 +1,163 @@
+//! Reading `OTEL_*` configuration: where values come from and how mistakes
+//! are reported.
+//!
+//! Every reader takes an [`EnvSource`] rather than touching the process
+//! environment directly, so that configuration can be tested without
+//! mutating global state. Invalid values never panic: the reader falls back
+//! to the specification's default and reports it once with [`warn_invalid`].
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// A source of configuration variables (the process environment, or a map
+/// in tests).
+pub trait EnvSource {
+    /// The raw value of `name`, if set.
+    fn get_raw(&self, name: &str) -> Option<String>;
+
+    /// The value of `name`, trimmed; `None` when unset or empty (the
+    /// specification treats an empty value as unset).
+    fn get(&self, name: &str) -> Option<String> {
+        let value = self.get_raw(name)?;
+        let trimmed = value.trim();
+        if trimmed.is_empty() {
+            None
+        } else {
+            Some(trimmed.to_string())
+        }
+    }
+}
+
+/// The process environment.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProcessEnv;
+
+impl EnvSource for ProcessEnv {
+    fn get_raw(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl EnvSource for HashMap<String, String> {
+    fn get_raw(&self, name: &str) -> Option<String> {
+        HashMap::get(self, name).cloned()
+    }
+}
+
+impl EnvSource for HashMap<&str, &str> {
+    fn get_raw(&self, name: &str) -> Option<String> {
+        HashMap::get(self, name).map(|v| v.to_string())
+    }
+}
+
+impl<const N: usize> EnvSource for [(&str, &str); N] {
+    fn get_raw(&self, name: &str) -> Option<String> {
+        self.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    }
+}
+
+impl EnvSource for [(&str, &str)] {
+    fn get_raw(&self, name: &str) -> Option<String> {
+        self.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    }
+}
+
+impl<E: EnvSource + ?Sized> EnvSource for &E {
+    fn get_raw(&self, name: &str) -> Option<String> {
+        (**self).get_raw(name)
+    }
+}
+
+static WARNED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+
+/// Report an invalid configuration value once per variable and process:
+/// `tracekit: ignoring OTEL_X="value" (reason); using fallback`.
+///
+/// Written to standard error (the `tracing` subscriber may not be installed
+/// yet when configuration is read) and also emitted as a `tracing` warning.
+/// Returns `true` when the warning was printed, `false` when this variable
+/// was already reported.
+pub fn warn_invalid(var: &str, value: &str, reason: &str, fallback: &str) -> bool {
+    let first = {
+        let mut guard = WARNED.lock().unwrap_or_else(|e| e.into_inner());
+        guard.get_or_insert_with(HashSet::new).insert(var.to_string())
+    };
+    if first {
+        eprintln!("tracekit: ignoring {var}={value:?} ({reason}); using {fallback}");
+        tracing::warn!(target: "tracekit::env", variable = var, value, reason, fallback, "invalid configuration value");
+    }
+    first
+}
+
+/// Parse a non-negative integer variable; invalid values warn and yield `None`.
+pub fn parse_u64(env: &dyn EnvSource, var: &str, fallback_text: &str) -> Option<u64> {
+    let raw = env.get(var)?;
+    match raw.parse::<u64>() {
+        Ok(v) => Some(v),
+        Err(_) => {
+            warn_invalid(var, &raw, "not a non-negative integer", fallback_text);
+            None
+        }
+    }
+}
+
+/// Parse a duration in milliseconds; invalid values warn and yield `None`.
+pub fn parse_millis(env: &dyn EnvSource, var: &str, fallback_text: &str) -> Option<Duration> {
+    parse_u64(env, var, fallback_text).map(Duration::from_millis)
+}
+
+/// Parse a boolean (`true`/`false`, case-insensitive, as the specification
+/// requires); anything else warns and yields `None`.
+pub fn parse_bool(env: &dyn EnvSource, var: &str, fallback_text: &str) -> Option<bool> {
+    let raw = env.get(var)?;
+    if raw.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if raw.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        warn_invalid(var, &raw, "expected true or false", fallback_text);
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_values_count_as_unset() {
+        let env = [("A", "  "), ("B", " 12 ")];
+        assert_eq!(env.get("A"), None);
+        assert_eq!(env.get("B").as_deref(), Some("12"));
+        assert_eq!(env.get("C"), None);
+    }
+
+    #[test]
+    fn integers_and_bools_parse_or_fall_back() {
+        let env = [
+            ("N", "42"),
+            ("BAD_N", "-3"),
+            ("T", "TRUE"),
+            ("BAD_T", "yes"),
+        ];
+        assert_eq!(parse_u64(&env, "N", "1"), Some(42));
+        assert_eq!(parse_u64(&env, "BAD_N", "1"), None);
+        assert_eq!(parse_bool(&env, "T", "false"), Some(true));
+        assert_eq!(parse_bool(&env, "BAD_T", "false"), None);
+        assert_eq!(
+            parse_millis(&env, "N", "5000"),
+            Some(Duration::from_millis(42))
+        );
+    }
+
+    #[test]
+    fn each_variable_warns_once() {
+        assert!(warn_invalid("TRACEKIT_TEST_ONCE", "x", "bad", "default"));
+        assert!(!warn_invalid("TRACEKIT_TEST_ONCE", "y", "bad", "default"));
+    }
+}

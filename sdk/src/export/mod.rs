@@ -1,0 +1,1 @@
+//! Exporters: OTLP, console waterfall, in-memory.
