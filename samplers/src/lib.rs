@@ -4,4 +4,6 @@
 
 mod sampler;
 
-pub use sampler::{AlwaysOff, AlwaysOn, Sampler, SamplingDecision, SamplingParameters, SamplingResult};
+pub use sampler::{
+    AlwaysOff, AlwaysOn, Sampler, SamplingDecision, SamplingParameters, SamplingResult,
+};

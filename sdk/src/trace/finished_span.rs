@@ -1,0 +1,166 @@
+//! [`FinishedSpan`]: a span that has ended, as processors receive it.
+//!
+//! It is tracekit's compact record of the span, moved (not copied) from the
+//! live span into the processors. Conversion to the official SDK's
+//! [`SpanData`], the type exporters take, happens off the application's
+//! thread, in the batch processor's worker.
+
+use opentelemetry::trace::{Event, Link, SpanContext, SpanId, SpanKind, Status};
+use opentelemetry::{InstrumentationScope, KeyValue};
+use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+/// Everything a recording span holds; boxed once when the span starts.
+#[derive(Clone, Debug)]
+pub(crate) struct SpanRecord {
+    pub(crate) scope: Arc<InstrumentationScope>,
+    pub(crate) parent_span_id: SpanId,
+    pub(crate) parent_is_remote: bool,
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) kind: SpanKind,
+    pub(crate) start_time: SystemTime,
+    /// Monotonic start, when the start time was not given explicitly.
+    pub(crate) start_instant: Option<Instant>,
+    pub(crate) end_time: SystemTime,
+    pub(crate) attributes: Vec<KeyValue>,
+    pub(crate) dropped_attributes: u32,
+    pub(crate) events: Vec<Event>,
+    pub(crate) dropped_events: u32,
+    pub(crate) links: Vec<Link>,
+    pub(crate) dropped_links: u32,
+    pub(crate) status: Status,
+}
+
+impl SpanRecord {
+    /// The current time on the span's clock: wall-clock start plus the
+    /// monotonic time elapsed, so durations never go negative when the wall
+    /// clock jumps.
+    #[inline]
+    pub(crate) fn now(&self) -> SystemTime {
+        match self.start_instant {
+            Some(instant) => self.start_time + instant.elapsed(),
+            None => SystemTime::now(),
+        }
+    }
+}
+
+/// A span that has ended, handed to each [`SpanProcessor`](crate::SpanProcessor).
+///
+/// Processors may read it, change it (a redaction processor does), and pass
+/// it on; exporters receive it converted to [`SpanData`].
+#[derive(Clone, Debug)]
+pub struct FinishedSpan {
+    pub(crate) span_context: SpanContext,
+    pub(crate) record: Box<SpanRecord>,
+}
+
+impl FinishedSpan {
+    /// The span's own context (trace id, span id, flags, trace state).
+    pub fn span_context(&self) -> &SpanContext {
+        &self.span_context
+    }
+    /// The parent span's id, or `SpanId::INVALID` for a root span.
+    pub fn parent_span_id(&self) -> SpanId {
+        self.record.parent_span_id
+    }
+    /// Whether the parent came from another process.
+    pub fn parent_is_remote(&self) -> bool {
+        self.record.parent_is_remote
+    }
+    /// The span's name.
+    pub fn name(&self) -> &str {
+        &self.record.name
+    }
+    /// The span's kind.
+    pub fn kind(&self) -> &SpanKind {
+        &self.record.kind
+    }
+    /// Wall-clock start time.
+    pub fn start_time(&self) -> SystemTime {
+        self.record.start_time
+    }
+    /// Wall-clock end time (start plus the monotonic duration).
+    pub fn end_time(&self) -> SystemTime {
+        self.record.end_time
+    }
+    /// The span's duration.
+    pub fn duration(&self) -> Duration {
+        self.record
+            .end_time
+            .duration_since(self.record.start_time)
+            .unwrap_or_default()
+    }
+    /// The span's attributes.
+    pub fn attributes(&self) -> &[KeyValue] {
+        &self.record.attributes
+    }
+    /// The span's attributes, for processors that rewrite them.
+    pub fn attributes_mut(&mut self) -> &mut Vec<KeyValue> {
+        &mut self.record.attributes
+    }
+    /// The span's events.
+    pub fn events(&self) -> &[Event] {
+        &self.record.events
+    }
+    /// The span's events, for processors that rewrite them.
+    pub fn events_mut(&mut self) -> &mut Vec<Event> {
+        &mut self.record.events
+    }
+    /// The span's links.
+    pub fn links(&self) -> &[Link] {
+        &self.record.links
+    }
+    /// The span's links, for processors that rewrite them.
+    pub fn links_mut(&mut self) -> &mut Vec<Link> {
+        &mut self.record.links
+    }
+    /// The span's status.
+    pub fn status(&self) -> &Status {
+        &self.record.status
+    }
+    /// The instrumentation scope of the tracer that created the span.
+    pub fn instrumentation_scope(&self) -> &InstrumentationScope {
+        &self.record.scope
+    }
+    /// Attributes dropped because of the span limits.
+    pub fn dropped_attributes_count(&self) -> u32 {
+        self.record.dropped_attributes
+    }
+    /// Events dropped because of the span limits.
+    pub fn dropped_events_count(&self) -> u32 {
+        self.record.dropped_events
+    }
+    /// Links dropped because of the span limits.
+    pub fn dropped_links_count(&self) -> u32 {
+        self.record.dropped_links
+    }
+
+    /// Convert into the official SDK's export type.
+    pub fn into_span_data(self) -> SpanData {
+        let record = *self.record;
+        let mut events = SpanEvents::default();
+        events.events = record.events;
+        events.dropped_count = record.dropped_events;
+        let mut links = SpanLinks::default();
+        links.links = record.links;
+        links.dropped_count = record.dropped_links;
+        SpanData {
+            span_context: self.span_context,
+            parent_span_id: record.parent_span_id,
+            parent_span_is_remote: record.parent_is_remote,
+            span_kind: record.kind,
+            name: record.name,
+            start_time: record.start_time,
+            end_time: record.end_time,
+            attributes: record.attributes,
+            dropped_attributes_count: record.dropped_attributes,
+            events,
+            links,
+            status: record.status,
+            instrumentation_scope: Arc::try_unwrap(record.scope)
+                .unwrap_or_else(|shared| (*shared).clone()),
+        }
+    }
+}

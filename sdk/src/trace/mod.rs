@@ -1,0 +1,24 @@
+//! The trace pipeline: provider, tracer, spans, limits, ids, processors.
+
+pub mod counters;
+mod finished_span;
+mod id_generator;
+mod limits;
+pub mod processor;
+mod provider;
+mod span;
+mod tracer;
+
+pub use counters::SpanCounters;
+pub use finished_span::FinishedSpan;
+pub use id_generator::{IdGenerator, RandomIdGenerator};
+pub use limits::SpanLimits;
+pub use processor::{
+    BatchConfig, BatchSpanProcessor, ProcessorError, SimpleSpanProcessor, SpanProcessor,
+};
+pub use provider::{TracerProvider, TracerProviderBuilder};
+pub use span::{Span, EXCEPTION_EVENT_NAME};
+pub use tracer::{Tracer, TRACE_FLAG_RANDOM};
+
+#[cfg(test)]
+mod tests;

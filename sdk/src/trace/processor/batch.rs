@@ -1,0 +1,349 @@
+//! [`BatchSpanProcessor`]: a bounded, lock-free queue on the application's
+//! side and an export thread of its own on the other.
+//!
+//! `on_end` pushes the finished span into a fixed-size array queue: no lock,
+//! no allocation, no waiting. A full queue drops the span and counts it. The
+//! worker thread exports a batch as soon as one is full (it is woken once
+//! per batch, not per span) and everything queued when the schedule delay
+//! expires. Flush and shutdown are messages to the worker answered on a
+//! channel the caller waits on with a deadline, so neither can deadlock,
+//! whatever runtime (if any) the caller runs on.
+
+use super::{ExportSink, ProcessorError, SinkExporter, SpanProcessor};
+use crate::env::{parse_millis, parse_u64, EnvSource};
+use crate::trace::counters::{ExportCounters, SpanCounters};
+use crate::trace::finished_span::FinishedSpan;
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_queue::ArrayQueue;
+use opentelemetry_sdk::trace::SpanExporter;
+use opentelemetry_sdk::Resource;
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Batch processor settings, with the specification's defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchConfig {
+    /// Spans the queue holds before dropping (default 2048).
+    pub max_queue_size: usize,
+    /// Longest wait between two exports (default 5 s).
+    pub scheduled_delay: Duration,
+    /// Spans per export call (default 512; never more than the queue size).
+    pub max_export_batch_size: usize,
+    /// How long one export may take (default 30 s); also bounds how long
+    /// dropping the processor waits for the final export.
+    pub export_timeout: Duration,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        BatchConfig {
+            max_queue_size: 2048,
+            scheduled_delay: Duration::from_millis(5000),
+            max_export_batch_size: 512,
+            export_timeout: Duration::from_millis(30000),
+        }
+    }
+}
+
+impl BatchConfig {
+    /// Read `OTEL_BSP_SCHEDULE_DELAY`, `OTEL_BSP_EXPORT_TIMEOUT`,
+    /// `OTEL_BSP_MAX_QUEUE_SIZE` and `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`;
+    /// invalid values warn and keep the default.
+    pub fn from_env(env: &dyn EnvSource) -> Self {
+        let d = BatchConfig::default();
+        let positive = |var: &str, default: usize| match parse_u64(env, var, &default.to_string()) {
+            Some(0) => {
+                crate::env::warn_invalid(var, "0", "must be positive", &default.to_string());
+                default
+            }
+            Some(v) => v.min(usize::MAX as u64) as usize,
+            None => default,
+        };
+        BatchConfig {
+            max_queue_size: positive("OTEL_BSP_MAX_QUEUE_SIZE", d.max_queue_size),
+            scheduled_delay: parse_millis(env, "OTEL_BSP_SCHEDULE_DELAY", "5000")
+                .unwrap_or(d.scheduled_delay),
+            max_export_batch_size: positive(
+                "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+                d.max_export_batch_size,
+            ),
+            export_timeout: parse_millis(env, "OTEL_BSP_EXPORT_TIMEOUT", "30000")
+                .unwrap_or(d.export_timeout),
+        }
+    }
+
+    fn normalized(mut self) -> Self {
+        self.max_queue_size = self.max_queue_size.max(1);
+        self.max_export_batch_size = self.max_export_batch_size.clamp(1, self.max_queue_size);
+        self
+    }
+}
+
+enum Control {
+    /// A full batch is waiting.
+    Wake,
+    Flush(Sender<Result<(), ProcessorError>>),
+    Shutdown(Sender<Result<(), ProcessorError>>, Duration),
+    SetResource(Resource),
+}
+
+struct Shared {
+    queue: ArrayQueue<FinishedSpan>,
+    counters: ExportCounters,
+    wake_pending: AtomicBool,
+    is_shutdown: AtomicBool,
+    batch_size: usize,
+}
+
+/// Queues sampled spans and exports them in batches from its own thread.
+pub struct BatchSpanProcessor {
+    shared: Arc<Shared>,
+    control: Sender<Control>,
+    worker: Mutex<Option<JoinHandle<()>>>,
+    config: BatchConfig,
+}
+
+impl std::fmt::Debug for BatchSpanProcessor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchSpanProcessor")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BatchSpanProcessor {
+    /// A processor exporting to `exporter` with the default settings.
+    pub fn new<E: SpanExporter + 'static>(exporter: E) -> Self {
+        Self::with_config(exporter, BatchConfig::default())
+    }
+
+    /// A processor exporting to `exporter` with `config`.
+    pub fn with_config<E: SpanExporter + 'static>(exporter: E, config: BatchConfig) -> Self {
+        Self::from_sink(Box::new(SinkExporter(exporter)), config)
+    }
+
+    pub(crate) fn from_sink(sink: Box<dyn ExportSink>, config: BatchConfig) -> Self {
+        let config = config.normalized();
+        let shared = Arc::new(Shared {
+            queue: ArrayQueue::new(config.max_queue_size),
+            counters: ExportCounters::default(),
+            wake_pending: AtomicBool::new(false),
+            is_shutdown: AtomicBool::new(false),
+            batch_size: config.max_export_batch_size,
+        });
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let worker_shared = shared.clone();
+        let worker = std::thread::Builder::new()
+            .name("tracekit-batch-export".into())
+            .spawn(move || Worker::new(worker_shared, sink, config).run(rx))
+            .ok();
+        if worker.is_none() {
+            // Without a thread nothing can be exported: behave as shut down
+            // so spans are counted as dropped instead of piling up.
+            shared.is_shutdown.store(true, Ordering::SeqCst);
+        }
+        BatchSpanProcessor {
+            shared,
+            control: tx,
+            worker: Mutex::new(worker),
+            config,
+        }
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &BatchConfig {
+        &self.config
+    }
+
+    fn request(
+        &self,
+        make: impl FnOnce(Sender<Result<(), ProcessorError>>) -> Control,
+        timeout: Duration,
+    ) -> Result<(), ProcessorError> {
+        let (reply_tx, reply_rx) = crossbeam_channel::bounded(1);
+        if self.control.send(make(reply_tx)).is_err() {
+            return Err(ProcessorError::AlreadyShutdown);
+        }
+        match reply_rx.recv_timeout(timeout) {
+            Ok(result) => result,
+            Err(RecvTimeoutError::Timeout) => Err(ProcessorError::Timeout),
+            Err(RecvTimeoutError::Disconnected) => Err(ProcessorError::AlreadyShutdown),
+        }
+    }
+}
+
+impl SpanProcessor for BatchSpanProcessor {
+    #[inline]
+    fn on_end(&self, span: FinishedSpan) {
+        if !span.span_context().is_sampled() {
+            return;
+        }
+        let shared = &*self.shared;
+        if shared.is_shutdown.load(Ordering::Relaxed) || shared.queue.push(span).is_err() {
+            shared.counters.dropped_queue_full.incr();
+            return;
+        }
+        if shared.queue.len() >= shared.batch_size
+            && !shared.wake_pending.load(Ordering::Relaxed)
+            && !shared.wake_pending.swap(true, Ordering::AcqRel)
+        {
+            let _ = self.control.send(Control::Wake);
+        }
+    }
+
+    fn force_flush(&self, timeout: Duration) -> Result<(), ProcessorError> {
+        if self.shared.is_shutdown.load(Ordering::SeqCst) {
+            return Err(ProcessorError::AlreadyShutdown);
+        }
+        self.request(Control::Flush, timeout)
+    }
+
+    fn shutdown(&self, timeout: Duration) -> Result<(), ProcessorError> {
+        if self.shared.is_shutdown.swap(true, Ordering::SeqCst) {
+            return Err(ProcessorError::AlreadyShutdown);
+        }
+        let result = self.request(|tx| Control::Shutdown(tx, timeout), timeout);
+        if result.is_ok() {
+            if let Some(handle) = self.worker.lock().take() {
+                let _ = handle.join();
+            }
+        }
+        result
+    }
+
+    fn set_resource(&self, resource: &Resource) {
+        let _ = self.control.send(Control::SetResource(resource.clone()));
+    }
+
+    fn add_counters(&self, counters: &mut SpanCounters) {
+        self.shared.counters.add_to(counters);
+    }
+}
+
+impl Drop for BatchSpanProcessor {
+    fn drop(&mut self) {
+        if !self.shared.is_shutdown.load(Ordering::SeqCst) {
+            let _ = self.shutdown(self.config.export_timeout);
+        }
+    }
+}
+
+struct Worker {
+    shared: Arc<Shared>,
+    sink: Box<dyn ExportSink>,
+    config: BatchConfig,
+}
+
+impl Worker {
+    fn new(shared: Arc<Shared>, sink: Box<dyn ExportSink>, config: BatchConfig) -> Self {
+        Worker {
+            shared,
+            sink,
+            config,
+        }
+    }
+
+    fn run(mut self, control: Receiver<Control>) {
+        let mut deadline = Instant::now() + self.config.scheduled_delay;
+        loop {
+            match control.recv_deadline(deadline) {
+                Ok(Control::Wake) => {
+                    self.shared.wake_pending.store(false, Ordering::Release);
+                    while self.shared.queue.len() >= self.config.max_export_batch_size {
+                        self.export_one_batch();
+                    }
+                }
+                Ok(Control::Flush(reply)) => {
+                    self.drain();
+                    let result = self
+                        .sink
+                        .force_flush()
+                        .map_err(|e| ProcessorError::Export(e.to_string()));
+                    let _ = reply.send(result);
+                }
+                Ok(Control::Shutdown(reply, timeout)) => {
+                    self.drain();
+                    let result = self
+                        .sink
+                        .shutdown(timeout)
+                        .map_err(|e| ProcessorError::Export(e.to_string()));
+                    let _ = reply.send(result);
+                    return;
+                }
+                Ok(Control::SetResource(resource)) => self.sink.set_resource(&resource),
+                Err(RecvTimeoutError::Timeout) => {
+                    self.drain();
+                    deadline = Instant::now() + self.config.scheduled_delay;
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.drain();
+                    let _ = self.sink.shutdown(self.config.export_timeout);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Export everything queued right now, batch by batch.
+    fn drain(&mut self) {
+        while !self.shared.queue.is_empty() {
+            self.export_one_batch();
+        }
+    }
+
+    fn export_one_batch(&mut self) {
+        let mut batch = Vec::with_capacity(
+            self.config
+                .max_export_batch_size
+                .min(self.shared.queue.len()),
+        );
+        while batch.len() < self.config.max_export_batch_size {
+            match self.shared.queue.pop() {
+                Some(span) => batch.push(span.into_span_data()),
+                None => break,
+            }
+        }
+        if batch.is_empty() {
+            return;
+        }
+        let n = batch.len();
+        let ok = self.sink.export(batch).is_ok();
+        self.shared.counters.record_export(n, ok);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_defaults_and_env() {
+        let env: [(&str, &str); 0] = [];
+        assert_eq!(BatchConfig::from_env(&env), BatchConfig::default());
+        let env = [
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+            ("OTEL_BSP_EXPORT_TIMEOUT", "200"),
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "10"),
+            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "20"),
+        ];
+        let config = BatchConfig::from_env(&env);
+        assert_eq!(config.scheduled_delay, Duration::from_millis(100));
+        assert_eq!(config.export_timeout, Duration::from_millis(200));
+        assert_eq!(config.max_queue_size, 10);
+        // A batch larger than the queue is clamped to it.
+        assert_eq!(config.normalized().max_export_batch_size, 10);
+    }
+
+    #[test]
+    fn invalid_env_values_keep_defaults() {
+        let env = [
+            ("OTEL_BSP_SCHEDULE_DELAY", "soon"),
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "0"),
+            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "-5"),
+        ];
+        assert_eq!(BatchConfig::from_env(&env), BatchConfig::default());
+    }
+}

@@ -1,0 +1,280 @@
+//! [`Span`]: tracekit's implementation of the OpenTelemetry `Span` API.
+
+use super::finished_span::{FinishedSpan, SpanRecord};
+use super::limits::{limit_attribute_list, upsert_attribute};
+use super::provider::ProviderInner;
+use opentelemetry::trace::{Event, Link, SpanContext, Status};
+use opentelemetry::KeyValue;
+use opentelemetry_semantic_conventions::attribute::{
+    EXCEPTION_MESSAGE, EXCEPTION_STACKTRACE, EXCEPTION_TYPE,
+};
+use std::borrow::Cow;
+use std::error::Error;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// The name of exception events, per the semantic conventions.
+pub const EXCEPTION_EVENT_NAME: &str = "exception";
+
+/// A span: recording (it collects data and reaches the processors when it
+/// ends) or non-recording (it only carries a [`SpanContext`] so that context
+/// keeps propagating, and costs no allocation).
+///
+/// A span ends when [`end`](opentelemetry::trace::Span::end) is called or,
+/// failing that, when it is dropped.
+#[derive(Debug)]
+pub struct Span {
+    span_context: SpanContext,
+    record: Option<Box<SpanRecord>>,
+    provider: Option<Arc<ProviderInner>>,
+}
+
+impl Span {
+    pub(crate) fn recording(
+        span_context: SpanContext,
+        record: Box<SpanRecord>,
+        provider: Arc<ProviderInner>,
+    ) -> Self {
+        Span {
+            span_context,
+            record: Some(record),
+            provider: Some(provider),
+        }
+    }
+
+    /// A span that records nothing and only carries `span_context`.
+    #[inline]
+    pub fn non_recording(span_context: SpanContext) -> Self {
+        Span {
+            span_context,
+            record: None,
+            provider: None,
+        }
+    }
+
+    /// Record an exception event with explicit type, message and optional
+    /// stack trace (`exception.type`, `exception.message`,
+    /// `exception.stacktrace`). The status is left to the caller.
+    pub fn record_exception(
+        &mut self,
+        exception_type: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
+        stacktrace: Option<String>,
+    ) {
+        let Some(record) = self.record.as_deref() else {
+            return;
+        };
+        let timestamp = record.now();
+        let mut attributes = vec![
+            KeyValue::new(EXCEPTION_TYPE, exception_type.into()),
+            KeyValue::new(EXCEPTION_MESSAGE, message.into()),
+        ];
+        if let Some(stacktrace) = stacktrace {
+            attributes.push(KeyValue::new(EXCEPTION_STACKTRACE, stacktrace));
+        }
+        self.push_event(Event::new(EXCEPTION_EVENT_NAME, timestamp, attributes, 0));
+    }
+
+    fn push_event(&mut self, mut event: Event) {
+        let (Some(record), Some(provider)) = (self.record.as_deref_mut(), &self.provider) else {
+            return;
+        };
+        let limits = &provider.limits;
+        if record.events.len() >= limits.max_events_per_span as usize {
+            record.dropped_events = record.dropped_events.saturating_add(1);
+            return;
+        }
+        event.dropped_attributes_count += limit_attribute_list(
+            &mut event.attributes,
+            limits.max_attributes_per_event,
+            limits,
+        );
+        record.events.push(event);
+    }
+
+    fn finish(&mut self, end_time: Option<SystemTime>) {
+        let (Some(mut record), Some(provider)) = (self.record.take(), self.provider.take()) else {
+            return;
+        };
+        record.end_time = end_time.unwrap_or_else(|| record.now());
+        let finished = FinishedSpan {
+            span_context: self.span_context.clone(),
+            record,
+        };
+        provider.on_end(finished);
+    }
+}
+
+/// The exception type of an error: the type name that its `Debug` output
+/// starts with (`ParseIntError { .. }` gives `ParseIntError`), or `None`
+/// when that output doesn't start with an identifier.
+fn error_type_name(err: &dyn Error) -> Option<String> {
+    let debug = format!("{err:?}");
+    let ident: String = debug
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+        .collect();
+    let starts_ok = ident
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_');
+    (starts_ok && ident.len() < 128).then_some(ident)
+}
+
+impl opentelemetry::trace::Span for Span {
+    fn add_event_with_timestamp<T>(
+        &mut self,
+        name: T,
+        timestamp: SystemTime,
+        attributes: Vec<KeyValue>,
+    ) where
+        T: Into<Cow<'static, str>>,
+    {
+        if self.record.is_some() {
+            self.push_event(Event::new(name, timestamp, attributes, 0));
+        }
+    }
+
+    fn add_event<T>(&mut self, name: T, attributes: Vec<KeyValue>)
+    where
+        T: Into<Cow<'static, str>>,
+    {
+        if let Some(record) = self.record.as_deref() {
+            let timestamp = record.now();
+            self.push_event(Event::new(name, timestamp, attributes, 0));
+        }
+    }
+
+    /// Records an exception event with `exception.type` (from the error's
+    /// `Debug` output), `exception.message` (its `Display` output, with the
+    /// chain of sources appended) and sets nothing else: set the Error status
+    /// yourself, as the specification asks.
+    fn record_error(&mut self, err: &dyn Error) {
+        if self.record.is_none() {
+            return;
+        }
+        let mut message = err.to_string();
+        let mut source = err.source();
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        let exception_type = error_type_name(err).unwrap_or_else(|| "error".to_string());
+        self.record_exception(exception_type, message, None);
+    }
+
+    #[inline]
+    fn span_context(&self) -> &SpanContext {
+        &self.span_context
+    }
+
+    #[inline]
+    fn is_recording(&self) -> bool {
+        self.record.is_some()
+    }
+
+    #[inline]
+    fn set_attribute(&mut self, attribute: KeyValue) {
+        if let (Some(record), Some(provider)) = (self.record.as_deref_mut(), &self.provider) {
+            let limits = &provider.limits;
+            if upsert_attribute(
+                &mut record.attributes,
+                attribute,
+                limits.max_attributes_per_span,
+                limits,
+            ) {
+                record.dropped_attributes = record.dropped_attributes.saturating_add(1);
+            }
+        }
+    }
+
+    /// Status rules of the specification: `Ok` is final, `Unset` is
+    /// ignored, `Error` replaces `Unset` or an earlier `Error`.
+    fn set_status(&mut self, status: Status) {
+        let Some(record) = self.record.as_deref_mut() else {
+            return;
+        };
+        match (&record.status, &status) {
+            (Status::Ok, _) | (_, Status::Unset) => {}
+            _ => record.status = status,
+        }
+    }
+
+    fn update_name<T>(&mut self, new_name: T)
+    where
+        T: Into<Cow<'static, str>>,
+    {
+        if let Some(record) = self.record.as_deref_mut() {
+            record.name = new_name.into();
+        }
+    }
+
+    fn add_link(&mut self, span_context: SpanContext, mut attributes: Vec<KeyValue>) {
+        let (Some(record), Some(provider)) = (self.record.as_deref_mut(), &self.provider) else {
+            return;
+        };
+        if !span_context.is_valid() {
+            return;
+        }
+        let limits = &provider.limits;
+        if record.links.len() >= limits.max_links_per_span as usize {
+            record.dropped_links = record.dropped_links.saturating_add(1);
+            return;
+        }
+        let dropped = limit_attribute_list(&mut attributes, limits.max_attributes_per_link, limits);
+        record
+            .links
+            .push(Link::new(span_context, attributes, dropped));
+    }
+
+    #[inline]
+    fn end(&mut self) {
+        self.finish(None);
+    }
+
+    fn end_with_timestamp(&mut self, timestamp: SystemTime) {
+        self.finish(Some(timestamp));
+    }
+}
+
+impl Drop for Span {
+    fn drop(&mut self) {
+        self.finish(None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct MyError;
+    impl std::fmt::Display for MyError {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("it broke")
+        }
+    }
+    impl Error for MyError {}
+
+    #[test]
+    fn error_type_names_come_from_debug_output() {
+        assert_eq!(error_type_name(&MyError).as_deref(), Some("MyError"));
+        let parse = "x".parse::<i32>().unwrap_err();
+        assert_eq!(error_type_name(&parse).as_deref(), Some("ParseIntError"));
+        let io = std::io::Error::other("boom");
+        assert_eq!(error_type_name(&io).as_deref(), Some("Custom"));
+    }
+
+    #[test]
+    fn non_recording_spans_ignore_everything() {
+        use opentelemetry::trace::Span as _;
+        let mut span = Span::non_recording(SpanContext::empty_context());
+        span.set_attribute(KeyValue::new("a", 1));
+        span.add_event("e", vec![]);
+        span.set_status(Status::error("x"));
+        span.record_error(&MyError);
+        assert!(!span.is_recording());
+        span.end();
+    }
+}

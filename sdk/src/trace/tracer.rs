@@ -1,0 +1,251 @@
+//! [`Tracer`]: starts spans, deciding parent, ids, sampling and limits.
+
+use super::finished_span::SpanRecord;
+use super::limits::{limit_attribute_list, SpanLimits};
+use super::provider::ProviderInner;
+use super::span::Span;
+use opentelemetry::trace::{
+    Link, SpanBuilder, SpanContext, SpanId, SpanKind, Status, TraceContextExt, TraceFlags,
+    TraceState,
+};
+use opentelemetry::{Context, InstrumentationScope, KeyValue};
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+use tracekit_samplers::{SamplingDecision, SamplingParameters};
+
+/// The W3C Trace Context Level 2 "random trace id" flag.
+pub const TRACE_FLAG_RANDOM: u8 = 0x02;
+
+/// Starts spans for one instrumentation scope. Cheap to clone.
+///
+/// Implements the OpenTelemetry [`Tracer`](opentelemetry::trace::Tracer)
+/// trait; [`Tracer::start_span`] is the same pipeline without a
+/// `SpanBuilder`.
+#[derive(Clone, Debug)]
+pub struct Tracer {
+    provider: Arc<ProviderInner>,
+    scope: Arc<InstrumentationScope>,
+}
+
+impl Tracer {
+    pub(crate) fn new(provider: Arc<ProviderInner>, scope: Arc<InstrumentationScope>) -> Self {
+        Tracer { provider, scope }
+    }
+
+    /// The instrumentation scope spans of this tracer carry.
+    pub fn instrumentation_scope(&self) -> &InstrumentationScope {
+        &self.scope
+    }
+
+    /// Start a span named `name` of kind `kind` as a child of the span in
+    /// `parent` (a root span when it holds none).
+    #[inline]
+    pub fn start_span(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        kind: SpanKind,
+        parent: &Context,
+    ) -> Span {
+        self.start(
+            name.into(),
+            kind,
+            None,
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            parent,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn start(
+        &self,
+        name: Cow<'static, str>,
+        kind: SpanKind,
+        start_time: Option<SystemTime>,
+        mut attributes: Vec<KeyValue>,
+        events: Vec<opentelemetry::trace::Event>,
+        mut links: Vec<Link>,
+        parent_cx: &Context,
+    ) -> Span {
+        let provider = &*self.provider;
+        let parent_span = parent_cx.span();
+        let parent_sc = parent_span.span_context();
+        let parent = if parent_sc.is_valid() {
+            Some(parent_sc)
+        } else {
+            None
+        };
+
+        if provider.disabled
+            || provider
+                .is_shutdown
+                .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            // No recording; the parent's context passes through so that
+            // propagation keeps working (what a no-op tracer does).
+            return Span::non_recording(parent.cloned().unwrap_or(SpanContext::NONE));
+        }
+
+        let trace_id = match parent {
+            Some(p) => p.trace_id(),
+            None => provider.id_generator.new_trace_id(),
+        };
+        let span_id = provider.id_generator.new_span_id();
+
+        let result = provider.sampler.should_sample(&SamplingParameters {
+            parent_context: Some(parent_cx),
+            parent_span_context: parent,
+            trace_id,
+            name: &name,
+            kind: &kind,
+            attributes: &attributes,
+            links: &links,
+        });
+
+        let base_flags = match parent {
+            Some(p) => p.trace_flags(),
+            None if provider.id_generator.trace_ids_are_random() => {
+                TraceFlags::new(TRACE_FLAG_RANDOM)
+            }
+            None => TraceFlags::default(),
+        };
+        let flags = base_flags.with_sampled(result.decision.is_sampled());
+        let trace_state = match result.trace_state {
+            Some(ts) => ts,
+            None => parent.map_or(TraceState::NONE, |p| p.trace_state().clone()),
+        };
+        let span_context = SpanContext::new(trace_id, span_id, flags, false, trace_state);
+
+        if result.decision == SamplingDecision::Drop {
+            return Span::non_recording(span_context);
+        }
+
+        let limits = &provider.limits;
+        attributes.extend(result.attributes);
+        let dropped_attributes = normalize_attributes(&mut attributes, limits);
+        let (events, dropped_events) = limit_events(events, limits);
+        links.retain(|l| l.span_context.is_valid());
+        let mut dropped_links = 0;
+        if links.len() > limits.max_links_per_span as usize {
+            dropped_links = (links.len() - limits.max_links_per_span as usize) as u32;
+            links.truncate(limits.max_links_per_span as usize);
+        }
+        for link in &mut links {
+            link.dropped_attributes_count +=
+                limit_attribute_list(&mut link.attributes, limits.max_attributes_per_link, limits);
+        }
+
+        let (start_time, start_instant) = match start_time {
+            Some(t) => (t, None),
+            None => (SystemTime::now(), Some(Instant::now())),
+        };
+        let record = Box::new(SpanRecord {
+            scope: self.scope.clone(),
+            parent_span_id: parent.map_or(SpanId::INVALID, |p| p.span_id()),
+            parent_is_remote: parent.is_some_and(|p| p.is_remote()),
+            name,
+            kind,
+            start_time,
+            start_instant,
+            end_time: start_time,
+            attributes,
+            dropped_attributes,
+            events,
+            dropped_events,
+            links,
+            dropped_links,
+            status: Status::Unset,
+        });
+        let mut span = Span::recording(span_context, record, self.provider.clone());
+        provider.on_start(&mut span, parent_cx);
+        span
+    }
+}
+
+/// Apply span attribute rules to attributes given at start: a later value
+/// overwrites an earlier one with the same key (keeping its position), then
+/// the count and length limits apply. Returns the number dropped.
+fn normalize_attributes(attributes: &mut Vec<KeyValue>, limits: &SpanLimits) -> u32 {
+    let has_duplicates = attributes
+        .iter()
+        .enumerate()
+        .any(|(i, a)| attributes[i + 1..].iter().any(|b| b.key == a.key));
+    if has_duplicates {
+        let mut unique: Vec<KeyValue> = Vec::with_capacity(attributes.len());
+        for kv in attributes.drain(..) {
+            match unique.iter_mut().find(|u| u.key == kv.key) {
+                Some(existing) => existing.value = kv.value,
+                None => unique.push(kv),
+            }
+        }
+        *attributes = unique;
+    }
+    limit_attribute_list(attributes, limits.max_attributes_per_span, limits)
+}
+
+fn limit_events(
+    mut events: Vec<opentelemetry::trace::Event>,
+    limits: &SpanLimits,
+) -> (Vec<opentelemetry::trace::Event>, u32) {
+    let mut dropped = 0;
+    if events.len() > limits.max_events_per_span as usize {
+        dropped = (events.len() - limits.max_events_per_span as usize) as u32;
+        events.truncate(limits.max_events_per_span as usize);
+    }
+    for event in &mut events {
+        event.dropped_attributes_count += limit_attribute_list(
+            &mut event.attributes,
+            limits.max_attributes_per_event,
+            limits,
+        );
+    }
+    (events, dropped)
+}
+
+impl opentelemetry::trace::Tracer for Tracer {
+    type Span = Span;
+
+    #[inline]
+    fn build_with_context(&self, builder: SpanBuilder, parent_cx: &Context) -> Span {
+        self.start(
+            builder.name,
+            builder.span_kind.unwrap_or(SpanKind::Internal),
+            builder.start_time,
+            builder.attributes.unwrap_or_default(),
+            builder.events.unwrap_or_default(),
+            builder.links.unwrap_or_default(),
+            parent_cx,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_start_attributes_keep_the_last_value() {
+        let mut attrs = vec![
+            KeyValue::new("a", 1),
+            KeyValue::new("b", 2),
+            KeyValue::new("a", 3),
+        ];
+        let dropped = normalize_attributes(&mut attrs, &SpanLimits::default());
+        assert_eq!(dropped, 0);
+        assert_eq!(attrs, vec![KeyValue::new("a", 3), KeyValue::new("b", 2)]);
+    }
+
+    #[test]
+    fn start_attributes_beyond_the_limit_are_counted() {
+        let limits = SpanLimits {
+            max_attributes_per_span: 2,
+            ..SpanLimits::default()
+        };
+        let mut attrs: Vec<KeyValue> = (0..5).map(|i| KeyValue::new(format!("k{i}"), i)).collect();
+        assert_eq!(normalize_attributes(&mut attrs, &limits), 3);
+        assert_eq!(attrs.len(), 2);
+    }
+}
