@@ -5,12 +5,13 @@
 //! [`SpanData`], the type exporters take, happens off the application's
 //! thread, in the batch processor's worker.
 
+use super::clock;
 use opentelemetry::trace::{Event, Link, SpanContext, SpanId, SpanKind, Status};
 use opentelemetry::{InstrumentationScope, KeyValue};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 /// Everything a recording span holds; boxed once when the span starts.
 #[derive(Clone, Debug)]
@@ -21,8 +22,9 @@ pub(crate) struct SpanRecord {
     pub(crate) name: Cow<'static, str>,
     pub(crate) kind: SpanKind,
     pub(crate) start_time: SystemTime,
-    /// Monotonic start, when the start time was not given explicitly.
-    pub(crate) start_instant: Option<Instant>,
+    /// Monotonic start (span clock counter), when the start time was not
+    /// given explicitly.
+    pub(crate) start_raw: Option<u64>,
     pub(crate) end_time: SystemTime,
     pub(crate) attributes: Vec<KeyValue>,
     pub(crate) dropped_attributes: u32,
@@ -39,8 +41,11 @@ impl SpanRecord {
     /// clock jumps.
     #[inline]
     pub(crate) fn now(&self) -> SystemTime {
-        match self.start_instant {
-            Some(instant) => self.start_time + instant.elapsed(),
+        match self.start_raw {
+            Some(start) => {
+                self.start_time
+                    + Duration::from_nanos(clock::nanos_between(start, clock::now_raw()))
+            }
             None => SystemTime::now(),
         }
     }

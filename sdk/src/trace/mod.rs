@@ -1,5 +1,6 @@
 //! The trace pipeline: provider, tracer, spans, limits, ids, processors.
 
+mod clock;
 pub mod counters;
 mod finished_span;
 mod id_generator;

@@ -291,6 +291,7 @@ impl TracerProviderBuilder {
 
     /// Build the provider and give every processor the resource.
     pub fn build(self) -> TracerProvider {
+        super::clock::warm_up();
         for p in &self.processors {
             p.set_resource(&self.resource);
         }

@@ -1,5 +1,6 @@
 //! [`Tracer`]: starts spans, deciding parent, ids, sampling and limits.
 
+use super::clock;
 use super::finished_span::SpanRecord;
 use super::limits::{limit_attribute_list, SpanLimits};
 use super::provider::ProviderInner;
@@ -11,7 +12,7 @@ use opentelemetry::trace::{
 use opentelemetry::{Context, InstrumentationScope, KeyValue};
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 use tracekit_samplers::{SamplingDecision, SamplingParameters};
 
 /// The W3C Trace Context Level 2 "random trace id" flag.
@@ -138,9 +139,12 @@ impl Tracer {
                 limit_attribute_list(&mut link.attributes, limits.max_attributes_per_link, limits);
         }
 
-        let (start_time, start_instant) = match start_time {
+        let (start_time, start_raw) = match start_time {
             Some(t) => (t, None),
-            None => (SystemTime::now(), Some(Instant::now())),
+            None => {
+                let raw = clock::now_raw();
+                (clock::wall_time(raw), Some(raw))
+            }
         };
         let record = Box::new(SpanRecord {
             scope: self.scope.clone(),
@@ -149,7 +153,7 @@ impl Tracer {
             name,
             kind,
             start_time,
-            start_instant,
+            start_raw,
             end_time: start_time,
             attributes,
             dropped_attributes,

@@ -1,0 +1,148 @@
+//! The span clock: one cheap monotonic read per span start and end.
+//!
+//! Reading the wall clock and the monotonic clock through the operating
+//! system costs tens of nanoseconds each, more than the rest of a span
+//! start. tracekit reads a monotonic cycle counter instead (through
+//! `quanta`, which calibrates it against the OS monotonic clock and falls
+//! back to that clock where the counter is not reliable), and maps counter
+//! values to wall-clock time through an anchor: a (counter, wall-clock) pair
+//! re-read from the OS at most once a second, so a stepped system clock is
+//! followed within a second. A span's end time is its start time plus the
+//! monotonic duration, so durations never go negative.
+
+use parking_lot::Mutex;
+use std::sync::atomic::{fence, AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+static CLOCK: OnceLock<quanta::Clock> = OnceLock::new();
+
+/// Re-anchor the mapping to wall-clock time when it is older than this.
+const ANCHOR_MAX_AGE_NANOS: u64 = 1_000_000_000;
+
+/// A seqlock-protected anchor: readers never block or write shared memory.
+struct Anchor {
+    seq: AtomicU64,
+    raw: AtomicU64,
+    wall_nanos: AtomicU64,
+    writer: Mutex<()>,
+}
+
+static ANCHOR: Anchor = Anchor {
+    seq: AtomicU64::new(0),
+    raw: AtomicU64::new(0),
+    wall_nanos: AtomicU64::new(0),
+    writer: Mutex::new(()),
+};
+
+#[inline]
+fn clock() -> &'static quanta::Clock {
+    CLOCK.get_or_init(|| {
+        let clock = quanta::Clock::new();
+        store_anchor(&clock);
+        clock
+    })
+}
+
+fn wall_nanos_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+fn store_anchor(clock: &quanta::Clock) {
+    let Some(_guard) = ANCHOR.writer.try_lock() else {
+        return; // another thread is re-anchoring right now
+    };
+    let raw = clock.raw();
+    let wall = wall_nanos_now();
+    ANCHOR.seq.fetch_add(1, Ordering::AcqRel);
+    ANCHOR.raw.store(raw, Ordering::Relaxed);
+    ANCHOR.wall_nanos.store(wall, Ordering::Relaxed);
+    ANCHOR.seq.fetch_add(1, Ordering::Release);
+}
+
+#[inline]
+fn load_anchor() -> (u64, u64) {
+    loop {
+        let s1 = ANCHOR.seq.load(Ordering::Acquire);
+        let raw = ANCHOR.raw.load(Ordering::Relaxed);
+        let wall = ANCHOR.wall_nanos.load(Ordering::Relaxed);
+        fence(Ordering::Acquire);
+        if s1 & 1 == 0 && ANCHOR.seq.load(Ordering::Relaxed) == s1 {
+            return (raw, wall);
+        }
+        std::hint::spin_loop();
+    }
+}
+
+/// Make sure the clock is calibrated (the first call takes a few
+/// milliseconds); called when a provider is built so no span pays for it.
+pub(crate) fn warm_up() {
+    let _ = clock();
+}
+
+/// The current counter value.
+#[inline]
+pub(crate) fn now_raw() -> u64 {
+    clock().raw()
+}
+
+/// Nanoseconds between two counter values (zero if `end` is not after
+/// `start`).
+#[inline]
+pub(crate) fn nanos_between(start: u64, end: u64) -> u64 {
+    clock().delta_as_nanos(start, end)
+}
+
+/// The wall-clock time of counter value `raw`.
+#[inline]
+pub(crate) fn wall_time(raw: u64) -> SystemTime {
+    let clock = clock();
+    let (anchor_raw, anchor_wall) = load_anchor();
+    let wall = if raw >= anchor_raw {
+        let ahead = clock.delta_as_nanos(anchor_raw, raw);
+        if ahead > ANCHOR_MAX_AGE_NANOS {
+            store_anchor(clock);
+        }
+        anchor_wall.saturating_add(ahead)
+    } else {
+        anchor_wall.saturating_sub(clock.delta_as_nanos(raw, anchor_raw))
+    };
+    UNIX_EPOCH + Duration::from_nanos(wall)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wall_time_tracks_the_system_clock() {
+        let before = SystemTime::now();
+        let t = wall_time(now_raw());
+        let after = SystemTime::now();
+        // Calibration error is far below this tolerance.
+        let slack = Duration::from_millis(50);
+        assert!(t + slack >= before, "{t:?} < {before:?}");
+        assert!(t <= after + slack, "{t:?} > {after:?}");
+    }
+
+    #[test]
+    fn durations_are_monotonic() {
+        let a = now_raw();
+        std::thread::sleep(Duration::from_millis(5));
+        let b = now_raw();
+        let nanos = nanos_between(a, b);
+        assert!(nanos >= 4_000_000, "{nanos}");
+        assert_eq!(nanos_between(b, a), 0);
+    }
+
+    #[test]
+    fn earlier_counter_values_map_to_earlier_times() {
+        let a = now_raw();
+        std::thread::sleep(Duration::from_millis(2));
+        let b = now_raw();
+        assert!(wall_time(a) < wall_time(b));
+    }
+}
