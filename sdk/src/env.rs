@@ -85,7 +85,9 @@ static WARNED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 pub fn warn_invalid(var: &str, value: &str, reason: &str, fallback: &str) -> bool {
     let first = {
         let mut guard = WARNED.lock().unwrap_or_else(|e| e.into_inner());
-        guard.get_or_insert_with(HashSet::new).insert(var.to_string())
+        guard
+            .get_or_insert_with(HashSet::new)
+            .insert(var.to_string())
     };
     if first {
         eprintln!("tracekit: ignoring {var}={value:?} ({reason}); using {fallback}");
