@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,6 +53,7 @@ impl std::error::Error for OtlpBuildError {}
 /// accepted is never sent again.
 pub struct OtlpExporter {
     transport: Transport,
+    shut_down: AtomicBool,
     protocol: OtlpProtocol,
     endpoint: String,
     timeout: Duration,
@@ -99,6 +101,7 @@ impl OtlpExporter {
         };
         Ok(Self {
             transport,
+            shut_down: AtomicBool::new(false),
             protocol: config.protocol(),
             endpoint,
             timeout,
@@ -201,6 +204,9 @@ fn in_tokio_runtime() -> bool {
 
 impl SpanExporter for OtlpExporter {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        if self.shut_down.load(Ordering::Acquire) {
+            return Err(OTelSdkError::AlreadyShutdown);
+        }
         match &self.transport {
             Transport::Http { inner, deadline } => {
                 deadline.start(self.timeout);
@@ -242,10 +248,13 @@ impl SpanExporter for OtlpExporter {
         }
     }
 
-    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        match &self.transport {
-            Transport::Http { inner, .. } => inner.shutdown_with_timeout(timeout),
-            Transport::Grpc { inner, .. } => inner.shutdown_with_timeout(timeout),
+    /// Refuse further exports. Nothing is buffered here, so there is
+    /// nothing to flush; connections close when the exporter is dropped.
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        if self.shut_down.swap(true, Ordering::AcqRel) {
+            Err(OTelSdkError::AlreadyShutdown)
+        } else {
+            Ok(())
         }
     }
 
