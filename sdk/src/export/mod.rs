@@ -1,1 +1,7 @@
-//! Exporters: OTLP, console waterfall, in-memory.
+//! Exporters: OTLP ([`otlp`]), the console waterfall ([`console`], drawn by
+//! [`waterfall`]) and in-memory ([`memory`]).
+
+pub mod console;
+pub mod memory;
+pub mod otlp;
+pub mod waterfall;

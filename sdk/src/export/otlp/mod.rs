@@ -1,0 +1,45 @@
+//! The OTLP span exporter.
+//!
+//! [`OtlpConfig`] reads `OTEL_EXPORTER_OTLP_*` (or is set in code) and
+//! builds an [`OtlpExporter`], a [`SpanExporter`](opentelemetry_sdk::trace::SpanExporter)
+//! whose wire encoding, compression and retries are opentelemetry-otlp's.
+//!
+//! # Retries
+//!
+//! opentelemetry-otlp 0.33 ships the OTLP specification's retry behaviour
+//! (its `RetryPolicy`), so tracekit configures it rather than wrapping it:
+//! HTTP 429/502/503/504 and connection failures, and the retryable gRPC
+//! codes, are retried with exponential back-off and jitter; `Retry-After`
+//! (seconds or HTTP date) and gRPC `RetryInfo` set the wait; other statuses
+//! fail at once. What tracekit adds is the bound: the HTTP client cuts each
+//! request at the export's deadline, and a gRPC export is cancelled there,
+//! so an export, retries included, ends within its timeout.
+//!
+//! # Environment read by opentelemetry-otlp itself
+//!
+//! Besides the configuration given here, opentelemetry-otlp also reads
+//! `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS` (merged over ours), and, when
+//! compression is `none` here, `OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION`,
+//! plus `OTEL_EXPORTER_OTLP_[TRACES_]INSECURE` for gRPC, from the process
+//! environment. With [`ProcessEnv`](crate::env::ProcessEnv) both agree.
+//!
+//! ```no_run
+//! use tracekit::env::ProcessEnv;
+//! use tracekit::export::otlp::OtlpConfig;
+//!
+//! let exporter = OtlpConfig::from_env(&ProcessEnv).build_exporter()?;
+//! # Ok::<(), tracekit::export::otlp::OtlpBuildError>(())
+//! ```
+
+mod config;
+mod deadline_client;
+mod exporter;
+mod grpc_runtime;
+mod headers;
+
+pub use config::{
+    OtlpCompression, OtlpConfig, OtlpProtocol, DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT,
+    DEFAULT_TIMEOUT, ENDPOINT_VAR, HTTP_TRACES_PATH, TRACES_ENDPOINT_VAR,
+};
+pub use exporter::{OtlpBuildError, OtlpExporter};
+pub use opentelemetry_otlp::RetryPolicy;

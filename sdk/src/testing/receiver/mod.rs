@@ -1,0 +1,237 @@
+//! An in-process OTLP receiver for tests and demos (cargo feature
+//! `receiver`).
+//!
+//! [`OtlpReceiver::start`] listens on two ephemeral 127.0.0.1 ports, one for
+//! OTLP/HTTP (`POST /v1/traces`, protobuf or JSON, optionally gzip) and one
+//! for OTLP/gRPC (`TraceService/Export`), decodes every request into
+//! opentelemetry-proto types and keeps it. It runs its own tokio runtime on
+//! its own thread, so it works from plain tests and from async tests of
+//! either flavour alike.
+//!
+//! ```
+//! use std::time::Duration;
+//! use tracekit::testing::receiver::OtlpReceiver;
+//!
+//! let receiver = OtlpReceiver::start()?;
+//! // Point an exporter at receiver.http_endpoint() or receiver.grpc_endpoint() ...
+//! receiver.respond_with([503, 503]); // the next two requests fail, then all succeed
+//! assert!(!receiver.wait_for_spans(1, Duration::from_millis(10)));
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+mod convert;
+mod grpc;
+mod http;
+mod server;
+mod store;
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::Span;
+
+use crate::export::waterfall::{WaterfallRenderer, WaterfallSpan};
+
+pub use store::{ReceivedRequest, ReceivedVia, ScriptedResponse};
+
+use server::ServerThread;
+use store::Store;
+
+/// An OTLP receiver on 127.0.0.1, stopped when dropped.
+#[derive(Debug)]
+pub struct OtlpReceiver {
+    http_addr: SocketAddr,
+    grpc_addr: SocketAddr,
+    store: Arc<Store>,
+    server: ServerThread,
+}
+
+/// One received span with the resource and scope it came with.
+#[derive(Clone, Debug)]
+pub struct ReceivedSpan {
+    /// The resource of its `ResourceSpans`.
+    pub resource: Option<Resource>,
+    /// The instrumentation scope of its `ScopeSpans`.
+    pub scope: Option<InstrumentationScope>,
+    /// The span.
+    pub span: Span,
+    /// How it arrived.
+    pub via: ReceivedVia,
+}
+
+impl ReceivedSpan {
+    /// `service.name` of its resource (`unknown_service` when missing).
+    pub fn service_name(&self) -> String {
+        convert::service_name(self.resource.as_ref())
+    }
+
+    /// A span attribute's value as text (strings as is, numbers and bools
+    /// printed).
+    pub fn attribute(&self, key: &str) -> Option<String> {
+        find_attribute(&self.span.attributes, key)
+    }
+
+    /// A resource attribute's value as text.
+    pub fn resource_attribute(&self, key: &str) -> Option<String> {
+        self.resource
+            .as_ref()
+            .and_then(|r| find_attribute(&r.attributes, key))
+    }
+
+    /// The span as the waterfall renderer draws it.
+    pub fn to_waterfall(&self) -> WaterfallSpan {
+        convert::waterfall_span(&self.span, &self.service_name())
+    }
+}
+
+fn find_attribute(
+    attributes: &[opentelemetry_proto::tonic::common::v1::KeyValue],
+    key: &str,
+) -> Option<String> {
+    attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| kv.value.as_ref())
+        .map(convert::any_value_text)
+}
+
+impl OtlpReceiver {
+    /// Bind both ports and start serving.
+    pub fn start() -> io::Result<Self> {
+        let store = Arc::new(Store::default());
+        let http_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let grpc_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let http_addr = http_listener.local_addr()?;
+        let grpc_addr = grpc_listener.local_addr()?;
+        let server = ServerThread::spawn(http_listener, grpc_listener, Arc::clone(&store))?;
+        Ok(Self {
+            http_addr,
+            grpc_addr,
+            store,
+            server,
+        })
+    }
+
+    /// The OTLP/HTTP base address, `http://127.0.0.1:<port>` (what
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` takes; `/v1/traces` is appended by
+    /// exporters).
+    pub fn http_endpoint(&self) -> String {
+        format!("http://{}", self.http_addr)
+    }
+
+    /// The full OTLP/HTTP traces URL, `http://127.0.0.1:<port>/v1/traces`.
+    pub fn http_traces_url(&self) -> String {
+        format!("http://{}/v1/traces", self.http_addr)
+    }
+
+    /// The OTLP/gRPC address, `http://127.0.0.1:<port>`.
+    pub fn grpc_endpoint(&self) -> String {
+        format!("http://{}", self.grpc_addr)
+    }
+
+    /// Environment settings pointing an exporter at this receiver with
+    /// `protocol` (`grpc`, `http/protobuf` or `http/json`; anything else
+    /// is treated as HTTP): `OTEL_EXPORTER_OTLP_PROTOCOL` and
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`.
+    pub fn env(&self, protocol: &str) -> HashMap<String, String> {
+        let endpoint = if protocol.eq_ignore_ascii_case("grpc") {
+            self.grpc_endpoint()
+        } else {
+            self.http_endpoint()
+        };
+        HashMap::from([
+            (
+                "OTEL_EXPORTER_OTLP_PROTOCOL".to_string(),
+                protocol.to_string(),
+            ),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT".to_string(), endpoint),
+        ])
+    }
+
+    /// Answer the next requests (on either transport) with these responses,
+    /// in order, then accept again. A 2xx entry accepts its request.
+    /// `respond_with([503, 503])`: two failures, then success.
+    pub fn respond_with<R: Into<ScriptedResponse>>(&self, responses: impl IntoIterator<Item = R>) {
+        self.store.script(responses.into_iter().map(Into::into));
+    }
+
+    /// Every accepted request, in arrival order.
+    pub fn requests(&self) -> Vec<ReceivedRequest> {
+        self.store.requests()
+    }
+
+    /// How many requests came in, rejected ones included.
+    pub fn attempts(&self) -> usize {
+        self.store.attempts()
+    }
+
+    /// How many spans the accepted requests held.
+    pub fn span_count(&self) -> usize {
+        self.store.span_count()
+    }
+
+    /// Every accepted span with its resource and scope, in arrival order.
+    pub fn spans(&self) -> Vec<ReceivedSpan> {
+        let mut out = Vec::new();
+        for request in self.store.requests() {
+            for resource_spans in request.request.resource_spans {
+                for scope_spans in resource_spans.scope_spans {
+                    for span in scope_spans.spans {
+                        out.push(ReceivedSpan {
+                            resource: resource_spans.resource.clone(),
+                            scope: scope_spans.scope.clone(),
+                            span,
+                            via: request.via,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Wait until at least `n` spans arrived; `false` if `timeout` passed
+    /// first.
+    pub fn wait_for_spans(&self, n: usize, timeout: Duration) -> bool {
+        self.store.wait_for_spans(n, timeout)
+    }
+
+    /// Forget everything received and any scripted responses left.
+    pub fn reset(&self) {
+        self.store.reset();
+    }
+
+    /// Every received span as the waterfall renderer draws it, the service
+    /// name taken from each span's resource.
+    pub fn waterfall_spans(&self) -> Vec<WaterfallSpan> {
+        self.spans()
+            .iter()
+            .map(ReceivedSpan::to_waterfall)
+            .collect()
+    }
+
+    /// Draw every received trace as a waterfall.
+    pub fn render_waterfall(
+        &self,
+        renderer: &WaterfallRenderer,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        renderer.render(&self.waterfall_spans(), out)
+    }
+
+    /// Stop serving (also done on drop).
+    pub fn shutdown(self) {
+        drop(self);
+    }
+}
+
+impl Drop for OtlpReceiver {
+    fn drop(&mut self) {
+        self.server.stop();
+    }
+}
