@@ -13,7 +13,8 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-/// Everything a recording span holds; boxed once when the span starts.
+/// Everything a recording span holds; boxed once when the span starts and
+/// moved, box and all, into the processors and the export thread.
 #[derive(Clone, Debug)]
 pub(crate) struct SpanRecord {
     pub(crate) scope: Arc<InstrumentationScope>,

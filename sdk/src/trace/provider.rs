@@ -3,7 +3,7 @@
 
 use super::counters::{SpanCounters, StripedCounter};
 use super::finished_span::FinishedSpan;
-use super::id_generator::{IdGenerator, RandomIdGenerator};
+use super::id_generator::IdGenerator;
 use super::limits::SpanLimits;
 use super::processor::{
     BatchConfig, BatchSpanProcessor, ProcessorError, SimpleSpanProcessor, SpanProcessor,
@@ -26,7 +26,8 @@ const DROP_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 pub(crate) struct ProviderInner {
     pub(crate) processors: Vec<Box<dyn SpanProcessor>>,
     pub(crate) sampler: Box<dyn Sampler>,
-    pub(crate) id_generator: Box<dyn IdGenerator>,
+    /// `None`: the built-in random generator, called without dynamic dispatch.
+    pub(crate) id_generator: Option<Box<dyn IdGenerator>>,
     pub(crate) limits: SpanLimits,
     pub(crate) resource: Resource,
     pub(crate) started: StripedCounter,
@@ -201,7 +202,7 @@ impl opentelemetry::trace::TracerProvider for TracerProvider {
 pub struct TracerProviderBuilder {
     processors: Vec<Box<dyn SpanProcessor>>,
     sampler: Box<dyn Sampler>,
-    id_generator: Box<dyn IdGenerator>,
+    id_generator: Option<Box<dyn IdGenerator>>,
     limits: SpanLimits,
     resource: Resource,
     disabled: bool,
@@ -212,7 +213,7 @@ impl Default for TracerProviderBuilder {
         TracerProviderBuilder {
             processors: Vec::new(),
             sampler: Box::new(tracekit_samplers::AlwaysOn),
-            id_generator: Box::new(RandomIdGenerator),
+            id_generator: None,
             limits: SpanLimits::default(),
             resource: Resource::builder_empty().build(),
             disabled: false,
@@ -267,7 +268,7 @@ impl TracerProviderBuilder {
 
     /// The id generator (default random).
     pub fn with_id_generator(mut self, generator: impl IdGenerator + 'static) -> Self {
-        self.id_generator = Box::new(generator);
+        self.id_generator = Some(Box::new(generator));
         self
     }
 

@@ -32,12 +32,12 @@ pub struct Span {
 impl Span {
     pub(crate) fn recording(
         span_context: SpanContext,
-        record: Box<SpanRecord>,
+        record: SpanRecord,
         provider: Arc<ProviderInner>,
     ) -> Self {
         Span {
             span_context,
-            record: Some(record),
+            record: Some(Box::new(record)),
             provider: Some(provider),
         }
     }
@@ -92,10 +92,12 @@ impl Span {
         record.events.push(event);
     }
 
+    #[inline]
     fn finish(&mut self, end_time: Option<SystemTime>) {
-        let (Some(mut record), Some(provider)) = (self.record.take(), self.provider.take()) else {
+        let (Some(record), Some(provider)) = (self.record.take(), self.provider.take()) else {
             return;
         };
+        let mut record = record;
         record.end_time = end_time.unwrap_or_else(|| record.now());
         let finished = FinishedSpan {
             span_context: self.span_context.clone(),

@@ -2,6 +2,7 @@
 
 use super::clock;
 use super::finished_span::SpanRecord;
+use super::id_generator;
 use super::limits::{limit_attribute_list, SpanLimits};
 use super::provider::ProviderInner;
 use super::span::Span;
@@ -11,9 +12,23 @@ use opentelemetry::trace::{
 };
 use opentelemetry::{Context, InstrumentationScope, KeyValue};
 use std::borrow::Cow;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::SystemTime;
 use tracekit_samplers::{SamplingDecision, SamplingParameters};
+
+/// What [`Tracer::decide`] concluded.
+enum Decision {
+    /// Not recorded: a span carrying only this context.
+    Drop(SpanContext),
+    /// Recorded, with the sampler's extra attributes.
+    Record {
+        span_context: SpanContext,
+        parent_span_id: SpanId,
+        parent_is_remote: bool,
+        sampler_attributes: Vec<KeyValue>,
+    },
+}
 
 /// The W3C Trace Context Level 2 "random trace id" flag.
 pub const TRACE_FLAG_RANDOM: u8 = 0x02;
@@ -48,29 +63,20 @@ impl Tracer {
         kind: SpanKind,
         parent: &Context,
     ) -> Span {
-        self.start(
-            name.into(),
-            kind,
-            None,
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-            parent,
-        )
+        self.start_plain(name.into(), kind, parent)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    #[inline]
-    fn start(
+    /// Decide parent, ids, flags and sampling for a span about to start.
+    /// Everything a dropped span costs happens here: no allocation.
+    #[inline(always)]
+    fn decide(
         &self,
-        name: Cow<'static, str>,
-        kind: SpanKind,
-        start_time: Option<SystemTime>,
-        mut attributes: Vec<KeyValue>,
-        events: Vec<opentelemetry::trace::Event>,
-        mut links: Vec<Link>,
+        name: &str,
+        kind: &SpanKind,
+        attributes: &[KeyValue],
+        links: &[Link],
         parent_cx: &Context,
-    ) -> Span {
+    ) -> Decision {
         let provider = &*self.provider;
         let parent_span = parent_cx.span();
         let parent_sc = parent_span.span_context();
@@ -80,35 +86,36 @@ impl Tracer {
             None
         };
 
-        if provider.disabled
-            || provider
-                .is_shutdown
-                .load(std::sync::atomic::Ordering::Relaxed)
-        {
+        if provider.disabled || provider.is_shutdown.load(Ordering::Relaxed) {
             // No recording; the parent's context passes through so that
             // propagation keeps working (what a no-op tracer does).
-            return Span::non_recording(parent.cloned().unwrap_or(SpanContext::NONE));
+            return Decision::Drop(parent.cloned().unwrap_or(SpanContext::NONE));
         }
 
-        let trace_id = match parent {
-            Some(p) => p.trace_id(),
-            None => provider.id_generator.new_trace_id(),
+        let (trace_id, span_id) = match (&provider.id_generator, parent) {
+            (None, Some(p)) => (p.trace_id(), id_generator::random_span_id()),
+            (None, None) => id_generator::random_trace_and_span_id(),
+            (Some(generator), Some(p)) => (p.trace_id(), generator.new_span_id()),
+            (Some(generator), None) => (generator.new_trace_id(), generator.new_span_id()),
         };
-        let span_id = provider.id_generator.new_span_id();
 
         let result = provider.sampler.should_sample(&SamplingParameters {
             parent_context: Some(parent_cx),
             parent_span_context: parent,
             trace_id,
-            name: &name,
-            kind: &kind,
-            attributes: &attributes,
-            links: &links,
+            name,
+            kind,
+            attributes,
+            links,
         });
 
         let base_flags = match parent {
             Some(p) => p.trace_flags(),
-            None if provider.id_generator.trace_ids_are_random() => {
+            None if provider
+                .id_generator
+                .as_ref()
+                .is_none_or(|g| g.trace_ids_are_random()) =>
+            {
                 TraceFlags::new(TRACE_FLAG_RANDOM)
             }
             None => TraceFlags::default(),
@@ -121,23 +128,49 @@ impl Tracer {
         let span_context = SpanContext::new(trace_id, span_id, flags, false, trace_state);
 
         if result.decision == SamplingDecision::Drop {
-            return Span::non_recording(span_context);
+            return Decision::Drop(span_context);
         }
+        Decision::Record {
+            span_context,
+            parent_span_id: parent.map_or(SpanId::INVALID, |p| p.span_id()),
+            parent_is_remote: parent.is_some_and(|p| p.is_remote()),
+            sampler_attributes: result.attributes,
+        }
+    }
 
+    /// Start the recording span `decision` asked for.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn record(
+        &self,
+        span_context: SpanContext,
+        parent_span_id: SpanId,
+        parent_is_remote: bool,
+        name: Cow<'static, str>,
+        kind: SpanKind,
+        start_time: Option<SystemTime>,
+        mut attributes: Vec<KeyValue>,
+        events: Vec<opentelemetry::trace::Event>,
+        mut links: Vec<Link>,
+        parent_cx: &Context,
+    ) -> Span {
+        let provider = &*self.provider;
         let limits = &provider.limits;
-        attributes.extend(result.attributes);
-        let dropped_attributes = normalize_attributes(&mut attributes, limits);
-        let (events, dropped_events) = limit_events(events, limits);
-        links.retain(|l| l.span_context.is_valid());
-        let mut dropped_links = 0;
-        if links.len() > limits.max_links_per_span as usize {
-            dropped_links = (links.len() - limits.max_links_per_span as usize) as u32;
-            links.truncate(limits.max_links_per_span as usize);
-        }
-        for link in &mut links {
-            link.dropped_attributes_count +=
-                limit_attribute_list(&mut link.attributes, limits.max_attributes_per_link, limits);
-        }
+        let dropped_attributes = if attributes.is_empty() {
+            0
+        } else {
+            normalize_attributes(&mut attributes, limits)
+        };
+        let (events, dropped_events) = if events.is_empty() {
+            (events, 0)
+        } else {
+            limit_events(events, limits)
+        };
+        let dropped_links = if links.is_empty() {
+            0
+        } else {
+            limit_links(&mut links, limits)
+        };
 
         let (start_time, start_raw) = match start_time {
             Some(t) => (t, None),
@@ -146,10 +179,10 @@ impl Tracer {
                 (clock::wall_time(raw), Some(raw))
             }
         };
-        let record = Box::new(SpanRecord {
+        let record = SpanRecord {
             scope: self.scope.clone(),
-            parent_span_id: parent.map_or(SpanId::INVALID, |p| p.span_id()),
-            parent_is_remote: parent.is_some_and(|p| p.is_remote()),
+            parent_span_id,
+            parent_is_remote,
             name,
             kind,
             start_time,
@@ -162,10 +195,65 @@ impl Tracer {
             links,
             dropped_links,
             status: Status::Unset,
-        });
+        };
         let mut span = Span::recording(span_context, record, self.provider.clone());
         provider.on_start(&mut span, parent_cx);
         span
+    }
+
+    /// The lean path: a span with only a name and a kind.
+    #[inline(always)]
+    fn start_plain(&self, name: Cow<'static, str>, kind: SpanKind, parent_cx: &Context) -> Span {
+        match self.decide(&name, &kind, &[], &[], parent_cx) {
+            Decision::Drop(span_context) => Span::non_recording(span_context),
+            Decision::Record {
+                span_context,
+                parent_span_id,
+                parent_is_remote,
+                sampler_attributes,
+            } => self.record(
+                span_context,
+                parent_span_id,
+                parent_is_remote,
+                name,
+                kind,
+                None,
+                sampler_attributes,
+                Vec::new(),
+                Vec::new(),
+                parent_cx,
+            ),
+        }
+    }
+
+    /// The full path, from everything a `SpanBuilder` may carry.
+    fn start_from_builder(&self, builder: SpanBuilder, parent_cx: &Context) -> Span {
+        let kind = builder.span_kind.unwrap_or(SpanKind::Internal);
+        let mut attributes = builder.attributes.unwrap_or_default();
+        let links = builder.links.unwrap_or_default();
+        match self.decide(&builder.name, &kind, &attributes, &links, parent_cx) {
+            Decision::Drop(span_context) => Span::non_recording(span_context),
+            Decision::Record {
+                span_context,
+                parent_span_id,
+                parent_is_remote,
+                sampler_attributes,
+            } => {
+                attributes.extend(sampler_attributes);
+                self.record(
+                    span_context,
+                    parent_span_id,
+                    parent_is_remote,
+                    builder.name,
+                    kind,
+                    builder.start_time,
+                    attributes,
+                    builder.events.unwrap_or_default(),
+                    links,
+                    parent_cx,
+                )
+            }
+        }
     }
 }
 
@@ -190,6 +278,20 @@ fn normalize_attributes(attributes: &mut Vec<KeyValue>, limits: &SpanLimits) -> 
     limit_attribute_list(attributes, limits.max_attributes_per_span, limits)
 }
 
+fn limit_links(links: &mut Vec<Link>, limits: &SpanLimits) -> u32 {
+    links.retain(|l| l.span_context.is_valid());
+    let mut dropped = 0;
+    if links.len() > limits.max_links_per_span as usize {
+        dropped = (links.len() - limits.max_links_per_span as usize) as u32;
+        links.truncate(limits.max_links_per_span as usize);
+    }
+    for link in links.iter_mut() {
+        link.dropped_attributes_count +=
+            limit_attribute_list(&mut link.attributes, limits.max_attributes_per_link, limits);
+    }
+    dropped
+}
+
 fn limit_events(
     mut events: Vec<opentelemetry::trace::Event>,
     limits: &SpanLimits,
@@ -212,17 +314,26 @@ fn limit_events(
 impl opentelemetry::trace::Tracer for Tracer {
     type Span = Span;
 
+    /// Starts a span in the current context, without a `SpanBuilder`.
     #[inline]
+    fn start<T>(&self, name: T) -> Span
+    where
+        T: Into<Cow<'static, str>>,
+    {
+        let name = name.into();
+        Context::map_current(|cx| self.start_plain(name, SpanKind::Internal, cx))
+    }
+
+    #[inline]
+    fn start_with_context<T>(&self, name: T, parent_cx: &Context) -> Span
+    where
+        T: Into<Cow<'static, str>>,
+    {
+        self.start_plain(name.into(), SpanKind::Internal, parent_cx)
+    }
+
     fn build_with_context(&self, builder: SpanBuilder, parent_cx: &Context) -> Span {
-        self.start(
-            builder.name,
-            builder.span_kind.unwrap_or(SpanKind::Internal),
-            builder.start_time,
-            builder.attributes.unwrap_or_default(),
-            builder.events.unwrap_or_default(),
-            builder.links.unwrap_or_default(),
-            parent_cx,
-        )
+        self.start_from_builder(builder, parent_cx)
     }
 }
 
