@@ -12,3 +12,6 @@ pub use traceparent::TRACE_FLAG_RANDOM;
 pub use tracestate::{
     is_valid_tracestate_key, is_valid_tracestate_value, with_leftmost_entry, MAX_TRACESTATE_MEMBERS,
 };
+mod baggage;
+mod percent;
+pub use baggage::{BaggagePropagator, BAGGAGE_HEADER, MAX_BAGGAGE_BYTES, MAX_BAGGAGE_MEMBERS};
