@@ -15,3 +15,10 @@ pub use tracestate::{
 mod baggage;
 mod percent;
 pub use baggage::{BaggagePropagator, BAGGAGE_HEADER, MAX_BAGGAGE_BYTES, MAX_BAGGAGE_MEMBERS};
+mod b3;
+mod jaeger;
+pub use b3::{
+    B3Encoding, B3Propagator, B3_FLAGS_HEADER, B3_PARENT_SPAN_ID_HEADER, B3_SAMPLED_HEADER,
+    B3_SINGLE_HEADER, B3_SPAN_ID_HEADER, B3_TRACE_ID_HEADER,
+};
+pub use jaeger::{JaegerPropagator, JAEGER_BAGGAGE_PREFIX, JAEGER_HEADER};
