@@ -2,7 +2,8 @@
 //! headers.
 
 use crate::hex::{parse_lower_hex_u128, parse_lower_hex_u64, write_lower_hex};
-use crate::traceparent::{ascii_to_string, trim_ows};
+use crate::text::{split_byte, trim_ows};
+use crate::traceparent::ascii_to_string;
 use opentelemetry::propagation::{
     text_map_propagator::FieldIter, Extractor, Injector, TextMapPropagator,
 };
@@ -83,7 +84,7 @@ fn parse_single_sampling(s: &str) -> Option<Sampling> {
 /// Parses a single `b3` header value carrying ids:
 /// `{trace}-{span}[-{sampling}[-{parent}]]`.
 fn parse_single(value: &str) -> Option<(TraceId, SpanId, Sampling)> {
-    let mut parts = trim_ows(value).split('-');
+    let mut parts = split_byte(trim_ows(value), b'-');
     let trace_id = parse_trace_id(parts.next()?)?;
     let span_id = parse_span_id(parts.next()?)?;
     let sampling = match parts.next() {

@@ -2,7 +2,7 @@
 //! [`opentelemetry::baggage::Baggage`] in the [`Context`].
 
 use crate::percent;
-use crate::traceparent::trim_ows;
+use crate::text::{split_byte, split_once_byte, trim_ows};
 use opentelemetry::baggage::{Baggage, BaggageExt, BaggageMetadata};
 use opentelemetry::propagation::{
     text_map_propagator::FieldIter, Extractor, Injector, TextMapPropagator,
@@ -67,7 +67,7 @@ fn is_baggage_value(s: &str) -> bool {
 /// trimmed key and value, or `None` when it breaks the grammar.
 fn parse_property(property: &str) -> Option<(&str, Option<&str>)> {
     let property = trim_ows(property);
-    match property.split_once('=') {
+    match split_once_byte(property, b'=') {
         Some((key, value)) => {
             let (key, value) = (trim_ows(key), trim_ows(value));
             (is_token(key) && is_baggage_value(value)).then_some((key, Some(value)))
@@ -78,9 +78,7 @@ fn parse_property(property: &str) -> Option<(&str, Option<&str>)> {
 
 /// Checks a `;`-separated property list (empty properties are tolerated).
 fn are_valid_properties(properties: &str) -> bool {
-    properties
-        .split(';')
-        .all(|p| trim_ows(p).is_empty() || parse_property(p).is_some())
+    split_byte(properties, b';').all(|p| trim_ows(p).is_empty() || parse_property(p).is_some())
 }
 
 /// One valid list member, still encoded.
@@ -92,11 +90,11 @@ struct RawMember<'a> {
 
 /// Parses one OWS-trimmed, non-empty list member; `None` when invalid.
 fn parse_member(member: &str) -> Option<RawMember<'_>> {
-    let (key_value, properties) = match member.split_once(';') {
+    let (key_value, properties) = match split_once_byte(member, b';') {
         Some((kv, props)) => (kv, Some(props)),
         None => (member, None),
     };
-    let (key, value) = key_value.split_once('=')?;
+    let (key, value) = split_once_byte(key_value, b'=')?;
     let (key, value) = (trim_ows(key), trim_ows(value));
     if !is_token(key) || !is_baggage_value(value) {
         return None;
@@ -117,7 +115,7 @@ fn parse_member(member: &str) -> Option<RawMember<'_>> {
 /// `k1=v1;k2`.
 fn normalized_metadata(properties: &str) -> BaggageMetadata {
     let mut out = String::with_capacity(properties.len());
-    for property in properties.split(';') {
+    for property in split_byte(properties, b';') {
         if let Some((key, value)) = parse_property(property) {
             if !out.is_empty() {
                 out.push(';');
@@ -146,7 +144,7 @@ pub(crate) fn parse_baggage(fields: &[&str]) -> Baggage {
     let mut baggage = Baggage::new();
     let (mut members, mut bytes) = (0usize, 0usize);
     for field in fields {
-        for member in field.split(',') {
+        for member in split_byte(field, b',') {
             let member = trim_ows(member);
             if member.is_empty() {
                 continue;

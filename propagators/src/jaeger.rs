@@ -4,7 +4,8 @@
 use crate::baggage::is_token;
 use crate::hex::{parse_lower_hex_u128, parse_lower_hex_u64, parse_lower_hex_u8, write_lower_hex};
 use crate::percent;
-use crate::traceparent::{ascii_to_string, trim_ows};
+use crate::text::{split_byte, trim_ows};
+use crate::traceparent::ascii_to_string;
 use opentelemetry::baggage::{Baggage, BaggageExt, KeyValueMetadata};
 use opentelemetry::propagation::{
     text_map_propagator::FieldIter, Extractor, Injector, TextMapPropagator,
@@ -31,7 +32,7 @@ fn jaeger_fields() -> &'static [String; 1] {
 /// optional, flags 1 or 2 hex digits. `%3A` is accepted for `:`.
 fn parse_uber_trace_id(value: &str) -> Option<(TraceId, SpanId, TraceFlags)> {
     let decoded = percent::decode(trim_ows(value));
-    let mut parts = decoded.split(':');
+    let mut parts = split_byte(&decoded, b':');
     let trace_id = parse_lower_hex_u128(parts.next()?.as_bytes()).filter(|&v| v != 0)?;
     let span_id = parse_lower_hex_u64(parts.next()?.as_bytes()).filter(|&v| v != 0)?;
     parse_lower_hex_u64(parts.next()?.as_bytes())?;

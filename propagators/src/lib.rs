@@ -73,6 +73,7 @@ mod env;
 mod hex;
 mod jaeger;
 mod percent;
+mod text;
 mod trace_context;
 mod traceparent;
 mod tracestate;

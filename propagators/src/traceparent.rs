@@ -2,6 +2,7 @@
 //! versions forward-compatibly) and formatting (always version `00`).
 
 use crate::hex::{parse_lower_hex_u128, parse_lower_hex_u64, parse_lower_hex_u8, write_lower_hex};
+use crate::text::trim_ows;
 use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
 
 /// Length of a version `00` `traceparent` value, and the minimum length of
@@ -22,13 +23,6 @@ pub(crate) struct TraceParent {
     pub(crate) trace_id: TraceId,
     pub(crate) parent_id: SpanId,
     pub(crate) flags: TraceFlags,
-}
-
-/// Strips the optional whitespace (spaces and horizontal tabs) HTTP allows
-/// around a field value.
-#[inline]
-pub(crate) fn trim_ows(value: &str) -> &str {
-    value.trim_matches([' ', '\t'])
 }
 
 /// Parses one `traceparent` field value.

@@ -1,7 +1,7 @@
 //! The W3C `tracestate` header value: list parsing with the Level 2 key and
 //! value grammar, formatting, and the helper that puts an entry leftmost.
 
-use crate::traceparent::trim_ows;
+use crate::text::{split_once_byte, trim_ows};
 use opentelemetry::trace::TraceState;
 
 /// Maximum number of list members a `tracestate` may hold.
@@ -84,6 +84,84 @@ fn representable_in_trace_state(key: &str) -> bool {
     }
 }
 
+/// Walks the list members of several `tracestate` fields (as if joined with
+/// `,`), yielding the valid, storable ones and recording why the list must
+/// be discarded, in a single pass over the bytes.
+struct MemberScanner<'a, 'f> {
+    fields: &'f [&'a str],
+    next_field: usize,
+    rest: Option<&'a str>,
+    count: usize,
+    invalid: bool,
+    /// Valid keys that `TraceState` cannot store (rare; kept for the
+    /// duplicate check).
+    skipped: Vec<&'a str>,
+}
+
+impl<'a, 'f> MemberScanner<'a, 'f> {
+    fn new(fields: &'f [&'a str]) -> Self {
+        MemberScanner {
+            fields,
+            next_field: 0,
+            rest: None,
+            count: 0,
+            invalid: false,
+            skipped: Vec::new(),
+        }
+    }
+
+    /// The next raw list member (between commas), across fields.
+    #[inline]
+    fn next_raw(&mut self) -> Option<&'a str> {
+        loop {
+            if let Some(rest) = self.rest {
+                let bytes = rest.as_bytes();
+                let mut i = 0;
+                while i < bytes.len() && bytes[i] != b',' {
+                    i += 1;
+                }
+                // `i` is at an ASCII ',' or at the end: both are char boundaries.
+                let (member, tail) = (rest.get(..i)?, rest.get(i + 1..));
+                self.rest = tail;
+                return Some(member);
+            }
+            let field = self.fields.get(self.next_field)?;
+            self.next_field += 1;
+            self.rest = Some(field);
+        }
+    }
+}
+
+impl<'a> Iterator for MemberScanner<'a, '_> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.invalid {
+            let member = trim_ows(self.next_raw()?);
+            if member.is_empty() {
+                continue;
+            }
+            let valid = split_once_byte(member, b'=').filter(|(key, value)| {
+                is_valid_tracestate_key(key) && is_valid_tracestate_value(value)
+            });
+            let Some((key, value)) = valid else {
+                self.invalid = true;
+                return None;
+            };
+            self.count += 1;
+            if self.count > MAX_TRACESTATE_MEMBERS {
+                self.invalid = true;
+                return None;
+            }
+            if representable_in_trace_state(key) {
+                return Some((key, value));
+            }
+            self.skipped.push(key);
+        }
+        None
+    }
+}
+
 /// Parses the `tracestate` header fields of one carrier, as if they were
 /// joined with `,` (RFC 9110 field order).
 ///
@@ -93,38 +171,31 @@ fn representable_in_trace_state(key: &str) -> bool {
 /// are allowed and do not count. Returns an empty `TraceState` when there is
 /// no member at all. Member order and values are kept byte for byte.
 pub(crate) fn parse_tracestate(fields: &[&str]) -> Option<TraceState> {
-    let mut members: [(&str, &str); MAX_TRACESTATE_MEMBERS] = [("", ""); MAX_TRACESTATE_MEMBERS];
-    let mut count = 0usize;
-    for field in fields {
-        for member in field.split(',') {
-            let member = trim_ows(member);
-            if member.is_empty() {
-                continue;
-            }
-            let (key, value) = member.split_once('=')?;
-            if !is_valid_tracestate_key(key) || !is_valid_tracestate_value(value) {
-                return None;
-            }
-            if count == MAX_TRACESTATE_MEMBERS {
-                return None;
-            }
-            if members[..count].iter().any(|(k, _)| *k == key) {
-                return None;
-            }
-            members[count] = (key, value);
-            count += 1;
+    let mut scanner = MemberScanner::new(fields);
+    // Every yielded member passed a stricter check than TraceState's own, so
+    // this cannot fail; an error would still only drop the list.
+    let trace_state = TraceState::from_key_value(&mut scanner).ok()?;
+    // Look at what follows the members TraceState took (at most 32).
+    while scanner.next().is_some() {}
+    if scanner.invalid {
+        return None;
+    }
+    let mut keys = trace_state
+        .into_iter()
+        .map(|(k, _)| k)
+        .chain(scanner.skipped.iter().copied());
+    let total = trace_state.into_iter().len() + scanner.skipped.len();
+    for i in 0..total {
+        let Some(key) = keys.next() else { break };
+        let later = trace_state
+            .into_iter()
+            .map(|(k, _)| k)
+            .chain(scanner.skipped.iter().copied());
+        if later.skip(i + 1).any(|other| other == key) {
+            return None;
         }
     }
-    if count == 0 {
-        return Some(TraceState::NONE);
-    }
-    let kept = members[..count]
-        .iter()
-        .filter(|(key, _)| representable_in_trace_state(key))
-        .map(|&(key, value)| (key, value));
-    // Every member passed a stricter check than TraceState's own, so this
-    // cannot fail; an error would still only drop the list, never panic.
-    TraceState::from_key_value(kept).ok()
+    Some(trace_state)
 }
 
 /// Formats a `TraceState` as a `tracestate` header value (one allocation),
@@ -344,6 +415,12 @@ mod tests {
         ])
         .expect("valid");
         assert_eq!(ts.header(), "foo=1");
+        let key14 = format!("{}@{}", "t".repeat(241), "v".repeat(14));
+        assert_eq!(
+            parse(&[&format!("{key14}=1,foo=2,{key14}=3")]),
+            None,
+            "duplicate of a skipped key"
+        );
         let key13 = format!("{}@{}", "t".repeat(241), "v".repeat(13));
         let ts = parse(&["foo=1", &format!("{key13}=1")]).expect("valid");
         assert_eq!(ts.get(&key13), Some("1"));
