@@ -1,2 +1,123 @@
-//! Placeholder: replaced by the issue that owns this benchmark.
-fn main() {}
+//! Side-by-side propagation benchmarks: tracekit's propagators against the
+//! official `opentelemetry_sdk` ones, both through `http::HeaderMap` carriers
+//! (`opentelemetry_http::HeaderInjector` / `HeaderExtractor`).
+//!
+//! Ids: `propagation/<impl>/<case>` with `<impl>` = `tracekit` | `otel_sdk`
+//! and `<case>` = `tracecontext_inject` | `tracecontext_extract` |
+//! `baggage_inject` | `baggage_extract`.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use http::{HeaderMap, HeaderValue};
+use opentelemetry::baggage::BaggageExt;
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+use opentelemetry::{Context, KeyValue};
+use opentelemetry_http::{HeaderExtractor, HeaderInjector};
+use std::hint::black_box;
+use std::time::Duration;
+
+const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+const TRACESTATE: &str = "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE";
+const BAGGAGE: &str = "userId=alice,serverNode=DF%2028,isProduction=false";
+
+fn span_context_cx() -> Context {
+    let trace_state =
+        TraceState::from_key_value([("rojo", "00f067aa0ba902b7"), ("congo", "t61rcWkgMzE")])
+            .expect("valid trace state");
+    Context::new().with_remote_span_context(SpanContext::new(
+        TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736),
+        SpanId::from(0x00f0_67aa_0ba9_02b7),
+        TraceFlags::SAMPLED,
+        false,
+        trace_state,
+    ))
+}
+
+fn baggage_cx() -> Context {
+    Context::new().with_baggage([
+        KeyValue::new("userId", "alice"),
+        KeyValue::new("serverNode", "DF 28"),
+        KeyValue::new("isProduction", "false"),
+    ])
+}
+
+fn trace_headers() -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert("traceparent", HeaderValue::from_static(TRACEPARENT));
+    headers.insert("tracestate", HeaderValue::from_static(TRACESTATE));
+    headers
+}
+
+fn baggage_headers() -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert("baggage", HeaderValue::from_static(BAGGAGE));
+    headers
+}
+
+fn bench_impl(
+    c: &mut Criterion,
+    name: &str,
+    trace: &dyn TextMapPropagator,
+    baggage: &dyn TextMapPropagator,
+) {
+    let mut group = c.benchmark_group("propagation");
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(2));
+
+    let cx = span_context_cx();
+    let mut out = HeaderMap::with_capacity(4);
+    group.bench_function(BenchmarkId::new(name, "tracecontext_inject"), |b| {
+        b.iter(|| {
+            out.clear();
+            trace.inject_context(black_box(&cx), &mut HeaderInjector(&mut out));
+            black_box(&out);
+        })
+    });
+
+    let headers = trace_headers();
+    group.bench_function(BenchmarkId::new(name, "tracecontext_extract"), |b| {
+        b.iter(|| {
+            black_box(
+                trace.extract_with_context(&Context::new(), &HeaderExtractor(black_box(&headers))),
+            )
+        })
+    });
+
+    let cx = baggage_cx();
+    group.bench_function(BenchmarkId::new(name, "baggage_inject"), |b| {
+        b.iter(|| {
+            out.clear();
+            baggage.inject_context(black_box(&cx), &mut HeaderInjector(&mut out));
+            black_box(&out);
+        })
+    });
+
+    let headers = baggage_headers();
+    group.bench_function(BenchmarkId::new(name, "baggage_extract"), |b| {
+        b.iter(|| {
+            black_box(
+                baggage
+                    .extract_with_context(&Context::new(), &HeaderExtractor(black_box(&headers))),
+            )
+        })
+    });
+    group.finish();
+}
+
+fn propagation(c: &mut Criterion) {
+    bench_impl(
+        c,
+        "tracekit",
+        &tracekit_propagators::TraceContextPropagator::new(),
+        &tracekit_propagators::BaggagePropagator::new(),
+    );
+    bench_impl(
+        c,
+        "otel_sdk",
+        &opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+        &opentelemetry_sdk::propagation::BaggagePropagator::new(),
+    );
+}
+
+criterion_group!(benches, propagation);
+criterion_main!(benches);

@@ -1,0 +1,328 @@
+//! [`TraceContextPropagator`]: W3C Trace Context (`traceparent` and
+//! `tracestate`), Level 1 plus the Level 2 `random` trace flag.
+
+use crate::traceparent::{ascii_to_string, format_traceparent, parse_traceparent};
+use crate::tracestate::{format_tracestate, parse_tracestate};
+use opentelemetry::propagation::{
+    text_map_propagator::FieldIter, Extractor, Injector, TextMapPropagator,
+};
+use opentelemetry::trace::{SpanContext, TraceContextExt, TraceState};
+use opentelemetry::Context;
+use std::sync::OnceLock;
+
+/// Name of the W3C `traceparent` header.
+pub const TRACEPARENT_HEADER: &str = "traceparent";
+/// Name of the W3C `tracestate` header.
+pub const TRACESTATE_HEADER: &str = "tracestate";
+
+fn trace_context_fields() -> &'static [String; 2] {
+    static FIELDS: OnceLock<[String; 2]> = OnceLock::new();
+    FIELDS.get_or_init(|| [TRACEPARENT_HEADER.to_owned(), TRACESTATE_HEADER.to_owned()])
+}
+
+/// Propagates the span context in the W3C Trace Context headers.
+///
+/// Extraction reads **every** field of each header through
+/// [`Extractor::get_all`]:
+/// - exactly one `traceparent` field must be present; two or more make it
+///   invalid. Version `00` must be exactly 55 characters; higher versions
+///   are parsed forward-compatibly (at least 55 characters, `-` after the
+///   flags, anything beyond ignored); version `ff`, all-zero ids and
+///   uppercase or non-hex digits are rejected; spaces and tabs around the
+///   value are ignored. The `sampled` (0x01) and `random` (0x02) flags are
+///   kept, other bits cleared.
+/// - an invalid or absent `traceparent` leaves the context untouched (a new
+///   trace starts) and `tracestate` is not even read.
+/// - all `tracestate` fields are combined in order; the whole list is
+///   dropped when a member is invalid, a key repeats or there are more than
+///   32 members. Empty members are allowed. Order and values are kept byte
+///   for byte.
+///
+/// Injection always writes a version `00` `traceparent` for a valid span
+/// context, sampled or not, with its `sampled` and `random` flags, and a
+/// `tracestate` when the span's trace state is not empty.
+///
+/// ```
+/// use opentelemetry::propagation::TextMapPropagator;
+/// use opentelemetry::trace::TraceContextExt;
+/// use std::collections::HashMap;
+/// use tracekit_propagators::TraceContextPropagator;
+///
+/// let propagator = TraceContextPropagator::new();
+/// let mut inbound = HashMap::new();
+/// inbound.insert("traceparent".to_string(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03".to_string());
+/// inbound.insert("tracestate".to_string(), "congo=t61rcWkgMzE".to_string());
+///
+/// let cx = propagator.extract(&inbound);
+/// let remote = cx.span().span_context().clone();
+/// assert!(remote.is_remote() && remote.is_sampled());
+///
+/// let mut outbound = HashMap::new();
+/// propagator.inject_context(&cx, &mut outbound);
+/// assert_eq!(outbound["traceparent"], "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03");
+/// assert_eq!(outbound["tracestate"], "congo=t61rcWkgMzE");
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct TraceContextPropagator {
+    _private: (),
+}
+
+impl TraceContextPropagator {
+    /// Creates the propagator.
+    pub const fn new() -> Self {
+        TraceContextPropagator { _private: () }
+    }
+
+    /// Extracts the remote span context carried by `extractor`, or `None`
+    /// when there is no valid `traceparent`.
+    pub fn extract_span_context(&self, extractor: &dyn Extractor) -> Option<SpanContext> {
+        let parents = extractor.get_all(TRACEPARENT_HEADER)?;
+        let [traceparent] = parents.as_slice() else {
+            return None;
+        };
+        let parent = parse_traceparent(traceparent)?;
+        let trace_state = match extractor.get_all(TRACESTATE_HEADER) {
+            Some(fields) => parse_tracestate(&fields).unwrap_or(TraceState::NONE),
+            None => TraceState::NONE,
+        };
+        Some(SpanContext::new(
+            parent.trace_id,
+            parent.parent_id,
+            parent.flags,
+            true,
+            trace_state,
+        ))
+    }
+
+    /// Writes the `traceparent` (and `tracestate` if any) of `span_context`
+    /// into `injector`; does nothing for an invalid span context.
+    pub fn inject_span_context(&self, span_context: &SpanContext, injector: &mut dyn Injector) {
+        if !span_context.is_valid() {
+            return;
+        }
+        let buf = format_traceparent(
+            span_context.trace_id(),
+            span_context.span_id(),
+            span_context.trace_flags(),
+        );
+        injector.set(TRACEPARENT_HEADER, ascii_to_string(&buf));
+        if let Some(trace_state) = format_tracestate(span_context.trace_state()) {
+            injector.set(TRACESTATE_HEADER, trace_state);
+        }
+    }
+}
+
+impl TextMapPropagator for TraceContextPropagator {
+    fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
+        self.inject_span_context(cx.span().span_context(), injector);
+    }
+
+    fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
+        match self.extract_span_context(extractor) {
+            Some(span_context) => cx.with_remote_span_context(span_context),
+            None => cx.clone(),
+        }
+    }
+
+    fn fields(&self) -> FieldIter<'_> {
+        FieldIter::new(trace_context_fields())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::FieldCarrier;
+    use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
+    use std::collections::HashMap;
+
+    const TRACE: u128 = 0x1234_5678_9012_3456_7890_1234_5678_9012;
+    const TP: &str = "00-12345678901234567890123456789012-1234567890123456-01";
+
+    fn extract(headers: &[(&str, &str)]) -> Option<SpanContext> {
+        TraceContextPropagator::new()
+            .extract_span_context(&FieldCarrier::from_pairs(headers.iter().copied()))
+    }
+
+    fn state(headers: &[(&str, &str)]) -> String {
+        extract(headers)
+            .map(|sc| sc.trace_state().header())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn both_missing() {
+        assert!(extract(&[]).is_none());
+        let cx = TraceContextPropagator::new()
+            .extract_with_context(&Context::new(), &FieldCarrier::new());
+        assert!(!cx.has_active_span());
+    }
+
+    #[test]
+    fn traceparent_without_tracestate() {
+        let sc = extract(&[("traceparent", TP)]).expect("valid");
+        assert_eq!(sc.trace_id(), TraceId::from(TRACE));
+        assert_eq!(sc.span_id(), SpanId::from(0x1234_5678_9012_3456));
+        assert!(sc.is_remote() && sc.is_sampled());
+        assert_eq!(sc.trace_state(), &TraceState::NONE);
+    }
+
+    #[test]
+    fn duplicated_traceparent_is_invalid() {
+        assert!(extract(&[
+            (
+                "traceparent",
+                "00-12345678901234567890123456789011-1234567890123456-01"
+            ),
+            (
+                "traceparent",
+                "00-12345678901234567890123456789012-1234567890123456-01"
+            ),
+        ])
+        .is_none());
+        assert!(extract(&[("traceparent", TP), ("traceparent", TP)]).is_none());
+    }
+
+    #[test]
+    fn header_names() {
+        assert!(extract(&[("trace-parent", TP)]).is_none());
+        assert!(extract(&[("trace.parent", TP)]).is_none());
+        for name in ["TraceParent", "TrAcEpArEnT", "TRACEPARENT"] {
+            assert!(extract(&[(name, TP)]).is_some(), "{name}");
+        }
+        assert_eq!(state(&[("traceparent", TP), ("trace-state", "foo=1")]), "");
+        assert_eq!(state(&[("traceparent", TP), ("trace.state", "foo=1")]), "");
+        for name in ["TraceState", "TrAcEsTaTe", "TRACESTATE"] {
+            assert_eq!(state(&[("traceparent", TP), (name, "foo=1")]), "foo=1");
+        }
+    }
+
+    #[test]
+    fn tracestate_without_traceparent_is_discarded() {
+        assert!(extract(&[("tracestate", "foo=1,bar=2")]).is_none());
+    }
+
+    #[test]
+    fn invalid_traceparent_discards_tracestate() {
+        let p = TraceContextPropagator::new();
+        let carrier = FieldCarrier::from_pairs([
+            (
+                "traceparent",
+                "00-00000000000000000000000000000000-1234567890123456-01",
+            ),
+            ("tracestate", "foo=1"),
+        ]);
+        let cx = p.extract_with_context(&Context::new(), &carrier);
+        assert!(!cx.span().span_context().is_valid());
+    }
+
+    #[test]
+    fn tracestate_inherited_and_combined() {
+        assert_eq!(
+            state(&[("traceparent", TP), ("tracestate", "foo=1,bar=2")]),
+            "foo=1,bar=2"
+        );
+        assert_eq!(
+            state(&[
+                ("traceparent", TP),
+                ("tracestate", "foo=1,bar=2"),
+                ("tracestate", "rojo=1,congo=2"),
+                ("tracestate", "baz=3"),
+            ]),
+            "foo=1,bar=2,rojo=1,congo=2,baz=3"
+        );
+        assert_eq!(
+            state(&[
+                ("traceparent", TP),
+                ("tracestate", ""),
+                ("tracestate", "foo=1")
+            ]),
+            "foo=1"
+        );
+        assert_eq!(
+            state(&[
+                ("traceparent", TP),
+                ("tracestate", "foo=1"),
+                ("tracestate", "foo=2")
+            ]),
+            ""
+        );
+        // An invalid tracestate never invalidates traceparent.
+        assert!(extract(&[("traceparent", TP), ("tracestate", "FOO=1")]).is_some());
+    }
+
+    #[test]
+    fn inject_always_version_00_with_flags() {
+        let p = TraceContextPropagator::new();
+        for (flags, expected) in [
+            (0x00, "00"),
+            (0x01, "01"),
+            (0x02, "02"),
+            (0x03, "03"),
+            (0xff, "03"),
+        ] {
+            let sc = SpanContext::new(
+                TraceId::from(TRACE),
+                SpanId::from(0xabcd),
+                TraceFlags::new(flags),
+                false,
+                TraceState::NONE,
+            );
+            let mut out = HashMap::new();
+            p.inject_context(&Context::new().with_remote_span_context(sc), &mut out);
+            assert_eq!(
+                out.get("traceparent").map(String::as_str),
+                Some(
+                    format!("00-12345678901234567890123456789012-000000000000abcd-{expected}")
+                        .as_str()
+                )
+            );
+            assert!(!out.contains_key("tracestate"));
+        }
+    }
+
+    #[test]
+    fn inject_tracestate_when_present_and_nothing_when_invalid() {
+        let p = TraceContextPropagator::new();
+        let ts =
+            TraceState::from_key_value([("ot", "th:8"), ("rojo", "00f067aa0ba902b7")]).unwrap();
+        let sc = SpanContext::new(
+            TraceId::from(TRACE),
+            SpanId::from(1),
+            TraceFlags::SAMPLED,
+            false,
+            ts,
+        );
+        let mut out = HashMap::new();
+        p.inject_context(&Context::new().with_remote_span_context(sc), &mut out);
+        assert_eq!(out["tracestate"], "ot=th:8,rojo=00f067aa0ba902b7");
+
+        let mut out = HashMap::new();
+        p.inject_context(&Context::new(), &mut out);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn higher_version_downgraded_on_inject() {
+        let p = TraceContextPropagator::new();
+        let cx = p.extract_with_context(
+            &Context::new(),
+            &FieldCarrier::from_pairs([(
+                "traceparent",
+                "cc-12345678901234567890123456789012-1234567890123456-01-future",
+            )]),
+        );
+        let mut out = HashMap::new();
+        p.inject_context(&cx, &mut out);
+        assert_eq!(out["traceparent"], TP);
+    }
+
+    #[test]
+    fn fields_lists_both_headers() {
+        let p = TraceContextPropagator::new();
+        assert_eq!(
+            p.fields().collect::<Vec<_>>(),
+            vec!["traceparent", "tracestate"]
+        );
+    }
+}
