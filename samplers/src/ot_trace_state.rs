@@ -144,6 +144,17 @@ pub fn without_threshold(trace_state: &TraceState) -> Option<TraceState> {
 #[inline]
 pub fn consistent_parent_threshold(parent: &SpanContext, sampled: bool) -> Option<TraceState> {
     let trace_state = parent.trace_state();
+    if *trace_state == TraceState::NONE {
+        return None;
+    }
+    check_parent_threshold(parent, trace_state, sampled)
+}
+
+fn check_parent_threshold(
+    parent: &SpanContext,
+    trace_state: &TraceState,
+    sampled: bool,
+) -> Option<TraceState> {
     let ot = OtEntry::of(trace_state)?;
     let raw = ot.raw_threshold()?;
     let consistent = match Threshold::parse(raw) {

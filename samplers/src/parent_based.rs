@@ -147,11 +147,27 @@ impl Sampler for ParentBased {
             (false, true) => &self.local_parent_sampled,
             (false, false) => &self.local_parent_not_sampled,
         };
-        let mut result = delegate.should_sample(params);
-        if result.trace_state.is_none() {
-            result.trace_state = consistent_parent_threshold(parent, result.decision.is_sampled());
+        // Built in place (no intermediate result to move) for the defaults.
+        match delegate {
+            Delegate::AlwaysOn => SamplingResult {
+                decision: SamplingDecision::RecordAndSample,
+                attributes: Vec::new(),
+                trace_state: consistent_parent_threshold(parent, true),
+            },
+            Delegate::AlwaysOff => SamplingResult {
+                decision: SamplingDecision::Drop,
+                attributes: Vec::new(),
+                trace_state: consistent_parent_threshold(parent, false),
+            },
+            Delegate::Custom(sampler) => {
+                let mut result = sampler.should_sample(params);
+                if result.trace_state.is_none() {
+                    result.trace_state =
+                        consistent_parent_threshold(parent, result.decision.is_sampled());
+                }
+                result
+            }
         }
-        result
     }
 
     fn description(&self) -> String {

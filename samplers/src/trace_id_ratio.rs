@@ -4,7 +4,9 @@
 
 use crate::ot_trace_state::{randomness_of, with_threshold, without_threshold, OtEntry};
 use crate::sampler::{Sampler, SamplingDecision, SamplingParameters, SamplingResult};
+use crate::threshold::Randomness;
 use crate::threshold::{Threshold, DEFAULT_PRECISION};
+use opentelemetry::trace::{SpanContext, TraceId, TraceState};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -41,10 +43,13 @@ static WARNED_NON_RANDOM: AtomicBool = AtomicBool::new(false);
 /// assert!(result.decision.is_sampled());
 /// assert_eq!(result.trace_state.unwrap().header(), "ot=th:c");
 /// ```
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct TraceIdRatioBased {
     ratio: f64,
     threshold: Threshold,
+    /// `ot=th:<threshold>`, the trace state of every sampled span whose
+    /// parent has no trace state (all root spans): cloned, not rebuilt.
+    root_state: Option<TraceState>,
 }
 
 /// Shorthand for [`TraceIdRatioBased::new`].
@@ -81,9 +86,11 @@ impl TraceIdRatioBased {
         } else {
             ratio.clamp(0.0, 1.0)
         };
+        let threshold = Threshold::from_probability_with_precision(ratio, precision);
         TraceIdRatioBased {
             ratio,
-            threshold: Threshold::from_probability_with_precision(ratio, precision),
+            threshold,
+            root_state: with_threshold(&TraceState::NONE, threshold),
         }
     }
 
@@ -111,17 +118,40 @@ impl TraceIdRatioBased {
     /// carry. Shared by the samplers that delegate to a ratio.
     #[inline]
     pub(crate) fn decide(&self, params: &SamplingParameters<'_>) -> SamplingResult {
-        let parent_state = params.parent_span_context.map(|p| p.trace_state());
-        let ot = parent_state.and_then(OtEntry::of);
-        let has_rv = ot.is_some_and(|o| o.randomness().is_some());
-        if !has_rv {
-            if let Some(parent) = params.parent_span_context {
-                warn_if_not_random(parent);
+        match params.parent_span_context {
+            Some(parent) if *parent.trace_state() != TraceState::NONE => {
+                self.decide_with_parent_state(parent, params.trace_id)
+            }
+            parent => {
+                if let Some(parent) = parent {
+                    warn_if_not_random(parent);
+                }
+                // No trace state to read `rv` from or to update.
+                if self
+                    .threshold
+                    .samples(Randomness::from_trace_id(params.trace_id))
+                {
+                    SamplingResult {
+                        decision: SamplingDecision::RecordAndSample,
+                        attributes: Vec::new(),
+                        trace_state: self.root_state.clone(),
+                    }
+                } else {
+                    SamplingResult::decision(SamplingDecision::Drop)
+                }
             }
         }
-        let randomness = randomness_of(params.trace_id, ot);
-        if self.threshold.samples(randomness) {
-            let state = parent_state.unwrap_or(&opentelemetry::trace::TraceState::NONE);
+    }
+
+    /// The decision when the parent has a trace state: explicit randomness
+    /// may be there, and the `ot` entry is updated rather than created.
+    fn decide_with_parent_state(&self, parent: &SpanContext, trace_id: TraceId) -> SamplingResult {
+        let state = parent.trace_state();
+        let ot = OtEntry::of(state);
+        if ot.and_then(|o| o.randomness()).is_none() {
+            warn_if_not_random(parent);
+        }
+        if self.threshold.samples(randomness_of(trace_id, ot)) {
             SamplingResult {
                 decision: SamplingDecision::RecordAndSample,
                 attributes: Vec::new(),
@@ -132,9 +162,7 @@ impl TraceIdRatioBased {
                 decision: SamplingDecision::Drop,
                 attributes: Vec::new(),
                 trace_state: match ot {
-                    Some(ot) if ot.raw_threshold().is_some() => {
-                        parent_state.and_then(without_threshold)
-                    }
+                    Some(ot) if ot.raw_threshold().is_some() => without_threshold(state),
                     _ => None,
                 },
             }
@@ -142,13 +170,22 @@ impl TraceIdRatioBased {
     }
 }
 
-fn warn_if_not_random(parent: &opentelemetry::trace::SpanContext) {
+#[inline]
+fn warn_if_not_random(parent: &SpanContext) {
     // Only remote parents: local parents' trace ids were made or already
-    // received (and checked) by this process.
+    // received (and checked) by this process. A plain load first keeps the
+    // hot path free of atomic writes once the warning has been given.
     if parent.is_remote()
         && parent.trace_flags().to_u8() & RANDOM_TRACE_FLAG == 0
-        && !WARNED_NON_RANDOM.swap(true, Ordering::Relaxed)
+        && !WARNED_NON_RANDOM.load(Ordering::Relaxed)
     {
+        warn_non_random_once();
+    }
+}
+
+#[cold]
+fn warn_non_random_once() {
+    if !WARNED_NON_RANDOM.swap(true, Ordering::Relaxed) {
         eprintln!(
             "tracekit: WARNING: the TraceIdRatioBased sampler is presuming TraceIDs are random \
              and expects the Trace random flag to be set in confirmation. Please upgrade your \
