@@ -65,6 +65,26 @@ impl<'a> SamplingParameters<'a> {
             links: &[],
         }
     }
+
+    /// Parameters for a child of `parent` (which should be valid) with no
+    /// attributes and no links; the trace id is the parent's.
+    pub fn child(parent: &'a SpanContext, name: &'a str, kind: &'a SpanKind) -> Self {
+        SamplingParameters {
+            parent_context: None,
+            parent_span_context: Some(parent),
+            trace_id: parent.trace_id(),
+            name,
+            kind,
+            attributes: &[],
+            links: &[],
+        }
+    }
+
+    /// The parent's trace state, when there is a valid parent.
+    #[inline]
+    pub fn parent_trace_state(&self) -> Option<&'a TraceState> {
+        self.parent_span_context.map(SpanContext::trace_state)
+    }
 }
 
 /// A sampler's answer.
