@@ -2,6 +2,7 @@
 
 pub mod env;
 pub mod export;
+mod init;
 pub mod resource;
 pub mod testing;
 pub mod trace;
@@ -9,4 +10,8 @@ pub mod trace;
 pub use trace::{
     BatchConfig, BatchSpanProcessor, FinishedSpan, ProcessorError, SimpleSpanProcessor, Span,
     SpanCounters, SpanLimits, SpanProcessor, Tracer, TracerProvider, TracerProviderBuilder,
+};
+pub use init::{
+    builder, init, parse_traces_exporter, ExporterKind, Tracekit, TracekitBuilder, TracekitGuard,
+    DEFAULT_SHUTDOWN_TIMEOUT,
 };

@@ -212,7 +212,7 @@ impl Default for TracerProviderBuilder {
     fn default() -> Self {
         TracerProviderBuilder {
             processors: Vec::new(),
-            sampler: Box::new(tracekit_samplers::AlwaysOn),
+            sampler: Box::new(tracekit_samplers::ParentBased::always_on()),
             id_generator: None,
             limits: SpanLimits::default(),
             resource: Resource::builder_empty().build(),

@@ -1,0 +1,521 @@
+//! [`init`] and [`TracekitBuilder`]: one call that reads the environment,
+//! builds the pipeline and installs it globally.
+//!
+//! Precedence: what code sets explicitly (sampler, limits, processors)
+//! wins; everything code leaves open comes from the standard `OTEL_*`
+//! variables, then from the specification's defaults. The service name is
+//! the exception the specification makes: `OTEL_SERVICE_NAME` and
+//! `OTEL_RESOURCE_ATTRIBUTES` override the builder.
+
+use crate::env::{parse_bool, warn_invalid, EnvSource, ProcessEnv};
+use crate::export::console::ConsoleExporter;
+use crate::export::otlp::OtlpConfig;
+use crate::resource::ResourceConfig;
+use crate::trace::processor::{ExportSink, SinkExporter};
+use crate::trace::{
+    BatchConfig, BatchSpanProcessor, ProcessorError, SpanCounters, SpanLimits, SpanProcessor,
+    Tracer, TracerProvider,
+};
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::KeyValue;
+use opentelemetry_sdk::trace::SpanExporter;
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::Duration;
+use tracekit_samplers::Sampler;
+
+/// The built-in exporters `OTEL_TRACES_EXPORTER` can name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExporterKind {
+    /// OTLP (`otlp`), configured by the `OTEL_EXPORTER_OTLP_*` variables.
+    Otlp,
+    /// The console waterfall (`console`).
+    Console,
+}
+
+/// How long the guard's drop waits for the final export by default.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The console exporter's batch delay: traces appear promptly.
+const CONSOLE_SCHEDULED_DELAY: Duration = Duration::from_millis(200);
+
+/// Parse `OTEL_TRACES_EXPORTER`: a comma list of `otlp`, `console`, `none`.
+/// Unknown names warn and are skipped; duplicates are removed.
+pub fn parse_traces_exporter(value: &str) -> Vec<ExporterKind> {
+    let mut kinds = Vec::new();
+    for name in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let kind = match name.to_ascii_lowercase().as_str() {
+            "otlp" => Some(ExporterKind::Otlp),
+            "console" | "logging" => Some(ExporterKind::Console),
+            "none" => None,
+            _ => {
+                warn_invalid(
+                    "OTEL_TRACES_EXPORTER",
+                    name,
+                    "unknown exporter",
+                    "skipping it",
+                );
+                None
+            }
+        };
+        if let Some(kind) = kind {
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+    }
+    kinds
+}
+
+/// Configures and starts tracekit. Obtain one with [`builder`].
+pub struct TracekitBuilder {
+    resource: ResourceConfig,
+    sampler: Option<Box<dyn Sampler>>,
+    limits: Option<SpanLimits>,
+    batch: Option<BatchConfig>,
+    processors: Vec<Box<dyn SpanProcessor>>,
+    exporters: Vec<Box<dyn ExportSink>>,
+    fallback_exporters: Vec<ExporterKind>,
+    propagator: Option<Box<dyn TextMapPropagator + Send + Sync>>,
+    env: Box<dyn EnvSource>,
+    shutdown_timeout: Duration,
+}
+
+impl std::fmt::Debug for TracekitBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TracekitBuilder")
+            .field("resource", &self.resource)
+            .field("sampler", &self.sampler)
+            .field("limits", &self.limits)
+            .field("fallback_exporters", &self.fallback_exporters)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for TracekitBuilder {
+    fn default() -> Self {
+        TracekitBuilder {
+            resource: ResourceConfig::default(),
+            sampler: None,
+            limits: None,
+            batch: None,
+            processors: Vec::new(),
+            exporters: Vec::new(),
+            fallback_exporters: vec![ExporterKind::Otlp],
+            propagator: None,
+            env: Box::new(ProcessEnv),
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+        }
+    }
+}
+
+/// A builder for what code must decide; see [`init`] for the defaults.
+pub fn builder() -> TracekitBuilder {
+    TracekitBuilder::default()
+}
+
+/// Set tracekit up from the environment and install it globally: the
+/// tracer provider (`opentelemetry::global::tracer(..)` then produces
+/// tracekit spans) and the propagator (`OTEL_PROPAGATORS`, default
+/// `tracecontext,baggage`). Keep the returned guard alive: dropping it
+/// flushes and shuts down, waiting at most 10 seconds.
+///
+/// ```
+/// # std::env::set_var("OTEL_TRACES_EXPORTER", "none");
+/// let guard = tracekit::init();
+/// use opentelemetry::trace::Tracer as _;
+/// opentelemetry::global::tracer("example").in_span("work", |_cx| {});
+/// drop(guard);
+/// ```
+pub fn init() -> TracekitGuard {
+    builder().install()
+}
+
+impl TracekitBuilder {
+    /// `service.name` (overridden by `OTEL_SERVICE_NAME` and
+    /// `OTEL_RESOURCE_ATTRIBUTES`).
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.resource.service_name = Some(name.into());
+        self
+    }
+
+    /// `service.version`.
+    pub fn service_version(mut self, version: impl Into<String>) -> Self {
+        self.resource.service_version = Some(version.into());
+        self
+    }
+
+    /// `deployment.environment.name`.
+    pub fn deployment_environment(mut self, environment: impl Into<String>) -> Self {
+        self.resource.deployment_environment = Some(environment.into());
+        self
+    }
+
+    /// Another resource attribute.
+    pub fn resource_attribute(mut self, attribute: KeyValue) -> Self {
+        self.resource.attributes.push(attribute);
+        self
+    }
+
+    /// The head sampler (instead of `OTEL_TRACES_SAMPLER`).
+    pub fn sampler(mut self, sampler: impl Sampler + 'static) -> Self {
+        self.sampler = Some(Box::new(sampler));
+        self
+    }
+
+    /// Span limits (instead of the `OTEL_*_LIMIT` variables).
+    pub fn span_limits(mut self, limits: SpanLimits) -> Self {
+        self.limits = Some(limits);
+        self
+    }
+
+    /// Batch settings (instead of the `OTEL_BSP_*` variables).
+    pub fn batch_config(mut self, config: BatchConfig) -> Self {
+        self.batch = Some(config);
+        self
+    }
+
+    /// Add a span processor; it runs before the exporters' processors.
+    pub fn with_span_processor(mut self, processor: impl SpanProcessor + 'static) -> Self {
+        self.processors.push(Box::new(processor));
+        self
+    }
+
+    /// Add an exporter of your own, behind its own batch processor, besides
+    /// the ones `OTEL_TRACES_EXPORTER` selects.
+    pub fn with_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
+        self.exporters.push(Box::new(SinkExporter(exporter)));
+        self
+    }
+
+    /// The built-in exporters used when `OTEL_TRACES_EXPORTER` is unset and
+    /// no OTLP endpoint variable is set. The default is the specification's
+    /// `otlp`; examples and development setups choose `Console`.
+    pub fn default_exporters(mut self, kinds: &[ExporterKind]) -> Self {
+        self.fallback_exporters = kinds.to_vec();
+        self
+    }
+
+    /// The propagator to install (instead of `OTEL_PROPAGATORS`).
+    pub fn propagator(mut self, propagator: impl TextMapPropagator + Send + Sync + 'static) -> Self {
+        self.propagator = Some(Box::new(propagator));
+        self
+    }
+
+    /// Read configuration from `env` instead of the process environment.
+    pub fn with_env(mut self, env: impl EnvSource + 'static) -> Self {
+        self.env = Box::new(env);
+        self
+    }
+
+    /// How long dropping the guard waits for the final export.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    fn exporter_kinds(&self) -> Vec<ExporterKind> {
+        let env = &*self.env;
+        match env.get("OTEL_TRACES_EXPORTER") {
+            Some(value) => parse_traces_exporter(&value),
+            None if env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").is_some()
+                || env.get("OTEL_EXPORTER_OTLP_ENDPOINT").is_some() =>
+            {
+                vec![ExporterKind::Otlp]
+            }
+            None => self.fallback_exporters.clone(),
+        }
+    }
+
+    /// Build the pipeline without installing anything globally.
+    pub fn build(self) -> Tracekit {
+        let exporter_kinds = self.exporter_kinds();
+        let env = &*self.env;
+        let disabled = parse_bool(env, "OTEL_SDK_DISABLED", "false").unwrap_or(false);
+        let resource = self.resource.build(env);
+        let limits = self.limits.unwrap_or_else(|| SpanLimits::from_env(env));
+        let batch = self.batch.unwrap_or_else(|| BatchConfig::from_env(env));
+        let sampler = self.sampler.unwrap_or_else(|| {
+            let (sampler, warnings) = tracekit_samplers::from_env_values(
+                env.get("OTEL_TRACES_SAMPLER").as_deref(),
+                env.get("OTEL_TRACES_SAMPLER_ARG").as_deref(),
+            );
+            warnings.iter().for_each(|w| eprintln!("{w}"));
+            sampler
+        });
+        let propagator: Arc<dyn TextMapPropagator + Send + Sync> = match self.propagator {
+            Some(p) => Arc::from(p),
+            None => {
+                let (p, warnings) = tracekit_propagators::from_env_value(
+                    env.get("OTEL_PROPAGATORS").as_deref(),
+                );
+                warnings.iter().for_each(|w| eprintln!("{w}"));
+                Arc::new(p)
+            }
+        };
+
+        let mut builder = TracerProvider::builder()
+            .with_boxed_sampler(sampler)
+            .with_span_limits(limits)
+            .with_resource(resource)
+            .disabled(disabled);
+        if !disabled {
+            for p in self.processors {
+                builder = builder.with_boxed_span_processor(p);
+            }
+            for kind in exporter_kinds {
+                match kind {
+                    ExporterKind::Otlp => match OtlpConfig::from_env(env).build_exporter() {
+                        Ok(exporter) => {
+                            builder = builder.with_batch_exporter_config(exporter, batch);
+                        }
+                        Err(e) => {
+                            warn_invalid(
+                                "OTEL_TRACES_EXPORTER",
+                                "otlp",
+                                &format!("the OTLP exporter could not be built: {e}"),
+                                "no OTLP export",
+                            );
+                        }
+                    },
+                    ExporterKind::Console => {
+                        let config = BatchConfig {
+                            scheduled_delay: batch.scheduled_delay.min(CONSOLE_SCHEDULED_DELAY),
+                            ..batch
+                        };
+                        builder = builder
+                            .with_batch_exporter_config(ConsoleExporter::new(), config);
+                    }
+                }
+            }
+            for sink in self.exporters {
+                builder = builder
+                    .with_span_processor(BatchSpanProcessor::from_sink(sink, batch));
+            }
+        }
+        Tracekit {
+            provider: builder.build(),
+            propagator,
+            shutdown_timeout: self.shutdown_timeout,
+        }
+    }
+
+    /// Build the pipeline and install it globally (tracer provider and
+    /// propagator); see [`init`].
+    pub fn install(self) -> TracekitGuard {
+        let tracekit = self.build();
+        opentelemetry::global::set_tracer_provider(tracekit.provider.clone());
+        opentelemetry::global::set_text_map_propagator(SharedPropagator(
+            tracekit.propagator.clone(),
+        ));
+        TracekitGuard {
+            tracekit,
+            shut_down: false,
+        }
+    }
+}
+
+/// A propagator shared between the global slot and [`Tracekit`].
+#[derive(Clone)]
+struct SharedPropagator(Arc<dyn TextMapPropagator + Send + Sync>);
+
+impl std::fmt::Debug for SharedPropagator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedPropagator")
+    }
+}
+
+impl TextMapPropagator for SharedPropagator {
+    fn inject_context(
+        &self,
+        cx: &opentelemetry::Context,
+        injector: &mut dyn opentelemetry::propagation::Injector,
+    ) {
+        self.0.inject_context(cx, injector)
+    }
+    fn extract_with_context(
+        &self,
+        cx: &opentelemetry::Context,
+        extractor: &dyn opentelemetry::propagation::Extractor,
+    ) -> opentelemetry::Context {
+        self.0.extract_with_context(cx, extractor)
+    }
+    fn fields(&self) -> opentelemetry::propagation::text_map_propagator::FieldIter<'_> {
+        self.0.fields()
+    }
+}
+
+/// A built pipeline: the provider and the propagator chosen for it.
+pub struct Tracekit {
+    provider: TracerProvider,
+    propagator: Arc<dyn TextMapPropagator + Send + Sync>,
+    shutdown_timeout: Duration,
+}
+
+impl std::fmt::Debug for Tracekit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tracekit")
+            .field("provider", &self.provider)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tracekit {
+    /// The tracer provider.
+    pub fn provider(&self) -> &TracerProvider {
+        &self.provider
+    }
+
+    /// A tracer for the instrumentation scope `name`.
+    pub fn tracer(&self, name: impl Into<Cow<'static, str>>) -> Tracer {
+        self.provider.tracer(name)
+    }
+
+    /// The propagator (from `OTEL_PROPAGATORS` unless code chose one).
+    pub fn propagator(&self) -> &(dyn TextMapPropagator + Send + Sync) {
+        &*self.propagator
+    }
+
+    /// The span counters.
+    pub fn counters(&self) -> SpanCounters {
+        self.provider.counters()
+    }
+
+    /// Flush and shut down, waiting at most the configured timeout.
+    pub fn shutdown(&self) -> Result<(), ProcessorError> {
+        self.provider.shutdown(self.shutdown_timeout)
+    }
+}
+
+/// Keeps tracekit running; dropping it flushes and shuts down within the
+/// shutdown timeout (10 s by default), from any thread or async runtime.
+#[must_use = "dropping the guard shuts tracing down"]
+#[derive(Debug)]
+pub struct TracekitGuard {
+    tracekit: Tracekit,
+    shut_down: bool,
+}
+
+impl TracekitGuard {
+    /// The installed pipeline.
+    pub fn tracekit(&self) -> &Tracekit {
+        &self.tracekit
+    }
+
+    /// The installed tracer provider.
+    pub fn provider(&self) -> &TracerProvider {
+        &self.tracekit.provider
+    }
+
+    /// A tracer for the instrumentation scope `name`.
+    pub fn tracer(&self, name: impl Into<Cow<'static, str>>) -> Tracer {
+        self.tracekit.tracer(name)
+    }
+
+    /// The span counters.
+    pub fn counters(&self) -> SpanCounters {
+        self.tracekit.counters()
+    }
+
+    /// Flush everything ended so far.
+    pub fn force_flush(&self) -> Result<(), ProcessorError> {
+        self.tracekit
+            .provider
+            .force_flush(self.tracekit.shutdown_timeout)
+    }
+
+    /// Shut down now and report how it went (dropping the guard does the
+    /// same silently).
+    pub fn shutdown(mut self) -> Result<(), ProcessorError> {
+        self.shut_down = true;
+        self.tracekit.shutdown()
+    }
+}
+
+impl Drop for TracekitGuard {
+    fn drop(&mut self) {
+        if !self.shut_down {
+            let _ = self.tracekit.shutdown();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traces_exporter_lists() {
+        assert_eq!(
+            parse_traces_exporter("otlp, console,otlp"),
+            vec![ExporterKind::Otlp, ExporterKind::Console]
+        );
+        assert_eq!(parse_traces_exporter("none"), vec![]);
+        assert_eq!(
+            parse_traces_exporter("zipkin,console"),
+            vec![ExporterKind::Console]
+        );
+    }
+
+    #[test]
+    fn exporter_choice_follows_the_environment() {
+        let kinds = |env: Vec<(&'static str, &'static str)>, fallback: &[ExporterKind]| {
+            let map: std::collections::HashMap<&str, &str> = env.into_iter().collect();
+            builder()
+                .with_env(map)
+                .default_exporters(fallback)
+                .exporter_kinds()
+        };
+        assert_eq!(kinds(vec![], &[ExporterKind::Otlp]), vec![ExporterKind::Otlp]);
+        assert_eq!(
+            kinds(vec![], &[ExporterKind::Console]),
+            vec![ExporterKind::Console]
+        );
+        assert_eq!(
+            kinds(
+                vec![("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")],
+                &[ExporterKind::Console]
+            ),
+            vec![ExporterKind::Otlp]
+        );
+        assert_eq!(
+            kinds(
+                vec![("OTEL_TRACES_EXPORTER", "none")],
+                &[ExporterKind::Console]
+            ),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn disabled_sdk_builds_no_exporters_and_records_nothing() {
+        use opentelemetry::trace::{Span as _, Tracer as _};
+        let env: std::collections::HashMap<&str, &str> =
+            [("OTEL_SDK_DISABLED", "true"), ("OTEL_TRACES_EXPORTER", "otlp")]
+                .into_iter()
+                .collect();
+        let tk = builder().with_env(env).build();
+        let span = tk.tracer("t").start("x");
+        assert!(!span.is_recording());
+        assert_eq!(tk.counters(), SpanCounters::default());
+    }
+
+    #[test]
+    fn env_chooses_sampler_limits_and_resource() {
+        let env: std::collections::HashMap<&str, &str> = [
+            ("OTEL_TRACES_EXPORTER", "none"),
+            ("OTEL_TRACES_SAMPLER", "always_off"),
+            ("OTEL_SPAN_EVENT_COUNT_LIMIT", "7"),
+            ("OTEL_SERVICE_NAME", "from-env"),
+        ]
+        .into_iter()
+        .collect();
+        let tk = builder().service_name("from-code").with_env(env).build();
+        assert_eq!(tk.provider().sampler_description(), "AlwaysOffSampler");
+        assert_eq!(tk.provider().span_limits().max_events_per_span, 7);
+        assert_eq!(
+            crate::resource::resource_string(tk.provider().resource(), "service.name").as_deref(),
+            Some("from-env")
+        );
+    }
+}

@@ -1,0 +1,50 @@
+//! `init`-style installation: code written against the OpenTelemetry API
+//! (`global::tracer`, `Context::current()`) produces tracekit spans, and
+//! dropping the guard delivers them before returning.
+
+use opentelemetry::propagation::TextMapPropagator as _;
+use opentelemetry::trace::{Span as _, TraceContextExt, Tracer as _};
+use opentelemetry::{global, Context};
+use std::collections::HashMap;
+use std::time::Duration;
+use tracekit::testing::receiver::OtlpReceiver;
+
+#[test]
+fn global_api_spans_reach_the_collector_when_the_guard_drops() {
+    let receiver = OtlpReceiver::start().unwrap();
+    let mut env = receiver.env("http/protobuf");
+    env.insert("OTEL_SERVICE_NAME".into(), "global-test".into());
+    let guard = tracekit::builder().with_env(env).install();
+
+    let tracer = global::tracer("api-user");
+    tracer.in_span("outer", |_cx| {
+        let mut inner = global::tracer("api-user").start("inner");
+        assert!(inner.span_context().is_sampled());
+        assert_eq!(
+            inner.span_context().trace_id(),
+            Context::current().span().span_context().trace_id()
+        );
+        inner.end();
+
+        // The global propagator is tracekit's (tracecontext + baggage).
+        let mut headers = HashMap::new();
+        global::get_text_map_propagator(|p| p.inject(&mut headers));
+        let traceparent = headers.get("traceparent").expect("traceparent injected");
+        assert!(traceparent.starts_with("00-"));
+        assert!(traceparent.ends_with("-03"), "{traceparent}");
+        let _ = tracekit_propagators::TraceContextPropagator::new()
+            .extract(&headers)
+            .span()
+            .span_context()
+            .clone();
+    });
+    drop(guard);
+
+    assert_eq!(receiver.span_count(), 2);
+    let spans = receiver.spans();
+    let outer = spans.iter().find(|s| s.span.name == "outer").unwrap();
+    let inner = spans.iter().find(|s| s.span.name == "inner").unwrap();
+    assert_eq!(inner.span.parent_span_id, outer.span.span_id);
+    assert_eq!(outer.service_name(), "global-test");
+    assert!(receiver.wait_for_spans(2, Duration::from_millis(1)));
+}
