@@ -50,6 +50,7 @@
 //! ```
 //! use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceFlags, TraceId, TraceState};
 //! use opentelemetry::KeyValue;
+//! use opentelemetry_semantic_conventions::attribute::HTTP_ROUTE;
 //! use tracekit_samplers::{
 //!     ratio, AlwaysOff, AlwaysOn, ParentBased, Rule, RuleBased, Sampler, SamplingDecision,
 //!     SamplingParameters,
@@ -57,7 +58,7 @@
 //!
 //! // Never /health, always checkout, 25% of the rest; children follow their parent.
 //! let rules = RuleBased::builder()
-//!     .rule(Rule::new(AlwaysOff).attribute_eq("http.route", "/health"))
+//!     .rule(Rule::new(AlwaysOff).attribute_eq(HTTP_ROUTE, "/health"))
 //!     .rule(Rule::new(AlwaysOn).name_prefix("POST /checkout"))
 //!     .default_sampler(ratio(0.25))
 //!     .build();
@@ -71,7 +72,7 @@
 //! let trace_state = root.trace_state.unwrap_or_default();
 //! assert_eq!(trace_state.header(), "ot=th:c");
 //!
-//! let health = [KeyValue::new("http.route", "/health")];
+//! let health = [KeyValue::new(HTTP_ROUTE, "/health")];
 //! let params = SamplingParameters {
 //!     attributes: &health,
 //!     ..SamplingParameters::root(trace_id, "GET /health", &kind)

@@ -139,12 +139,13 @@ impl Condition {
 ///
 /// ```
 /// use opentelemetry::trace::SpanKind;
+/// use opentelemetry_semantic_conventions::attribute::HTTP_REQUEST_METHOD;
 /// use tracekit_samplers::{ratio, Rule};
 ///
 /// let rule = Rule::new(ratio(0.5))
 ///     .kind(SpanKind::Server)
 ///     .name_prefix("GET ")
-///     .attribute_in("http.request.method", ["GET", "HEAD"]);
+///     .attribute_in(HTTP_REQUEST_METHOD, ["GET", "HEAD"]);
 /// assert_eq!(
 ///     rule.to_string(),
 ///     "kind=server & name^=\"GET \" & http.request.method in [GET, HEAD]: TraceIdRatioBased{0.5}"
@@ -262,15 +263,16 @@ fn one_of<I: IntoIterator<Item = S>, S: Into<String>>(values: I) -> TextMatch {
 /// ```
 /// use opentelemetry::trace::{SpanKind, TraceId};
 /// use opentelemetry::KeyValue;
+/// use opentelemetry_semantic_conventions::attribute::HTTP_ROUTE;
 /// use tracekit_samplers::{ratio, AlwaysOff, AlwaysOn, Rule, RuleBased, Sampler, SamplingParameters};
 ///
 /// let sampler = RuleBased::builder()
-///     .rule(Rule::new(AlwaysOff).attribute_eq("http.route", "/health"))
+///     .rule(Rule::new(AlwaysOff).attribute_eq(HTTP_ROUTE, "/health"))
 ///     .rule(Rule::new(AlwaysOn).name_prefix("GET /checkout"))
 ///     .default_sampler(ratio(0.05))
 ///     .build();
 ///
-/// let attributes = [KeyValue::new("http.route", "/health")];
+/// let attributes = [KeyValue::new(HTTP_ROUTE, "/health")];
 /// let params = SamplingParameters {
 ///     attributes: &attributes,
 ///     ..SamplingParameters::root(TraceId::from(1), "GET /health", &SpanKind::Server)

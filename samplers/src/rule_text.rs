@@ -454,7 +454,7 @@ mod tests {
     use crate::sampler::{SamplingDecision, SamplingParameters};
     use opentelemetry::trace::{SpanKind, TraceId};
     use opentelemetry::KeyValue;
-    use opentelemetry_semantic_conventions::attribute::HTTP_ROUTE;
+    use opentelemetry_semantic_conventions::attribute::{HTTP_REQUEST_METHOD, HTTP_ROUTE};
 
     fn decide(
         rules: &RuleBased,
@@ -525,7 +525,7 @@ mod tests {
             d.contains("url.full^=\"https://x\": ParentBased{root:TraceIdRatioBased{0.5}"),
             "{d}"
         );
-        let get = [KeyValue::new("http.request.method", "HE;AD")];
+        let get = [KeyValue::new(HTTP_REQUEST_METHOD, "HE;AD")];
         assert_eq!(
             decide(&rules, "x", SpanKind::Consumer, &get),
             SamplingDecision::RecordOnly
