@@ -134,7 +134,7 @@ mod tests {
     impl IdGenerator for AlternatingIds {
         fn new_trace_id(&self) -> TraceId {
             let n = self.0.fetch_add(1, Ordering::Relaxed);
-            let low = if n % 2 == 0 {
+            let low = if n.is_multiple_of(2) {
                 0x11
             } else {
                 0xff_ffff_ffff_ffff

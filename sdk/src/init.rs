@@ -197,7 +197,10 @@ impl TracekitBuilder {
     }
 
     /// The propagator to install (instead of `OTEL_PROPAGATORS`).
-    pub fn propagator(mut self, propagator: impl TextMapPropagator + Send + Sync + 'static) -> Self {
+    pub fn propagator(
+        mut self,
+        propagator: impl TextMapPropagator + Send + Sync + 'static,
+    ) -> Self {
         self.propagator = Some(Box::new(propagator));
         self
     }
@@ -246,9 +249,8 @@ impl TracekitBuilder {
         let propagator: Arc<dyn TextMapPropagator + Send + Sync> = match self.propagator {
             Some(p) => Arc::from(p),
             None => {
-                let (p, warnings) = tracekit_propagators::from_env_value(
-                    env.get("OTEL_PROPAGATORS").as_deref(),
-                );
+                let (p, warnings) =
+                    tracekit_propagators::from_env_value(env.get("OTEL_PROPAGATORS").as_deref());
                 warnings.iter().for_each(|w| eprintln!("{w}"));
                 Arc::new(p)
             }
@@ -283,14 +285,13 @@ impl TracekitBuilder {
                             scheduled_delay: batch.scheduled_delay.min(CONSOLE_SCHEDULED_DELAY),
                             ..batch
                         };
-                        builder = builder
-                            .with_batch_exporter_config(ConsoleExporter::new(), config);
+                        builder =
+                            builder.with_batch_exporter_config(ConsoleExporter::new(), config);
                     }
                 }
             }
             for sink in self.exporters {
-                builder = builder
-                    .with_span_processor(BatchSpanProcessor::from_sink(sink, batch));
+                builder = builder.with_span_processor(BatchSpanProcessor::from_sink(sink, batch));
             }
         }
         Tracekit {
@@ -466,7 +467,10 @@ mod tests {
                 .default_exporters(fallback)
                 .exporter_kinds()
         };
-        assert_eq!(kinds(vec![], &[ExporterKind::Otlp]), vec![ExporterKind::Otlp]);
+        assert_eq!(
+            kinds(vec![], &[ExporterKind::Otlp]),
+            vec![ExporterKind::Otlp]
+        );
         assert_eq!(
             kinds(vec![], &[ExporterKind::Console]),
             vec![ExporterKind::Console]
@@ -490,10 +494,12 @@ mod tests {
     #[test]
     fn disabled_sdk_builds_no_exporters_and_records_nothing() {
         use opentelemetry::trace::{Span as _, Tracer as _};
-        let env: std::collections::HashMap<&str, &str> =
-            [("OTEL_SDK_DISABLED", "true"), ("OTEL_TRACES_EXPORTER", "otlp")]
-                .into_iter()
-                .collect();
+        let env: std::collections::HashMap<&str, &str> = [
+            ("OTEL_SDK_DISABLED", "true"),
+            ("OTEL_TRACES_EXPORTER", "otlp"),
+        ]
+        .into_iter()
+        .collect();
         let tk = builder().with_env(env).build();
         let span = tk.tracer("t").start("x");
         assert!(!span.is_recording());

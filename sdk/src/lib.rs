@@ -7,11 +7,11 @@ pub mod resource;
 pub mod testing;
 pub mod trace;
 
-pub use trace::{
-    BatchConfig, BatchSpanProcessor, FinishedSpan, ProcessorError, SimpleSpanProcessor, Span,
-    SpanCounters, SpanLimits, SpanProcessor, Tracer, TracerProvider, TracerProviderBuilder,
-};
 pub use init::{
     builder, init, parse_traces_exporter, ExporterKind, Tracekit, TracekitBuilder, TracekitGuard,
     DEFAULT_SHUTDOWN_TIMEOUT,
+};
+pub use trace::{
+    BatchConfig, BatchSpanProcessor, FinishedSpan, ProcessorError, SimpleSpanProcessor, Span,
+    SpanCounters, SpanLimits, SpanProcessor, Tracer, TracerProvider, TracerProviderBuilder,
 };

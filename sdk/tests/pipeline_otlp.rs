@@ -54,7 +54,10 @@ fn round_trip(protocol: &str) {
 
     let spans = receiver.spans();
     assert_eq!(spans.len(), 2);
-    let root = spans.iter().find(|s| s.span.name == "GET /orders/{id}").unwrap();
+    let root = spans
+        .iter()
+        .find(|s| s.span.name == "GET /orders/{id}")
+        .unwrap();
     let child = spans.iter().find(|s| s.span.name == "load order").unwrap();
     assert_eq!(hex(&root.span.trace_id), format!("{trace_id}"));
     assert_eq!(hex(&child.span.trace_id), format!("{trace_id}"));
@@ -73,7 +76,10 @@ fn round_trip(protocol: &str) {
     assert!(root.span.start_time_unix_nano + 50_000_000 >= before_ns);
     assert!(root.span.end_time_unix_nano >= child.span.end_time_unix_nano);
     assert!(child.span.start_time_unix_nano >= root.span.start_time_unix_nano);
-    assert_eq!(root.attribute("http.request.method").as_deref(), Some("GET"));
+    assert_eq!(
+        root.attribute("http.request.method").as_deref(),
+        Some("GET")
+    );
     assert_eq!(
         root.attribute("http.response.status_code").as_deref(),
         Some("500")
