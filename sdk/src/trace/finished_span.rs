@@ -6,6 +6,7 @@
 //! thread, in the batch processor's worker.
 
 use super::clock;
+use super::export_prep::ExportPrep;
 use opentelemetry::trace::{Event, Link, SpanContext, SpanId, SpanKind, Status};
 use opentelemetry::{InstrumentationScope, KeyValue};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
@@ -18,6 +19,8 @@ use std::time::{Duration, SystemTime};
 #[derive(Clone, Debug)]
 pub(crate) struct SpanRecord {
     pub(crate) scope: Arc<InstrumentationScope>,
+    /// What the export path does to this span (redaction, truncation).
+    pub(crate) prep: &'static ExportPrep,
     pub(crate) parent_span_id: SpanId,
     pub(crate) parent_is_remote: bool,
     pub(crate) name: Cow<'static, str>,
@@ -143,9 +146,12 @@ impl FinishedSpan {
         self.record.dropped_links
     }
 
-    /// Convert into the official SDK's export type.
+    /// Convert into the official SDK's export type, after the provider's
+    /// export transforms (redaction) and attribute value-length limit have
+    /// been applied.
     pub fn into_span_data(self) -> SpanData {
-        let record = *self.record;
+        let mut record = *self.record;
+        record.prep.apply(&mut record);
         let mut events = SpanEvents::default();
         events.events = record.events;
         events.dropped_count = record.dropped_events;

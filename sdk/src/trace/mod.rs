@@ -2,6 +2,7 @@
 
 mod clock;
 pub mod counters;
+mod export_prep;
 mod finished_span;
 mod id_generator;
 mod limits;
@@ -11,6 +12,7 @@ mod span;
 mod tracer;
 
 pub use counters::SpanCounters;
+pub use export_prep::SpanTransform;
 pub use finished_span::FinishedSpan;
 pub use id_generator::{IdGenerator, RandomIdGenerator};
 pub use limits::SpanLimits;

@@ -84,11 +84,8 @@ impl Span {
             record.dropped_events = record.dropped_events.saturating_add(1);
             return;
         }
-        event.dropped_attributes_count += limit_attribute_list(
-            &mut event.attributes,
-            limits.max_attributes_per_event,
-            limits,
-        );
+        event.dropped_attributes_count +=
+            limit_attribute_list(&mut event.attributes, limits.max_attributes_per_event);
         record.events.push(event);
     }
 
@@ -184,7 +181,6 @@ impl opentelemetry::trace::Span for Span {
                 &mut record.attributes,
                 attribute,
                 limits.max_attributes_per_span,
-                limits,
             ) {
                 record.dropped_attributes = record.dropped_attributes.saturating_add(1);
             }
@@ -224,7 +220,7 @@ impl opentelemetry::trace::Span for Span {
             record.dropped_links = record.dropped_links.saturating_add(1);
             return;
         }
-        let dropped = limit_attribute_list(&mut attributes, limits.max_attributes_per_link, limits);
+        let dropped = limit_attribute_list(&mut attributes, limits.max_attributes_per_link);
         record
             .links
             .push(Link::new(span_context, attributes, dropped));
