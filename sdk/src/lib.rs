@@ -2,6 +2,7 @@
 
 pub mod env;
 pub mod export;
+pub mod layer;
 pub mod resource;
 pub mod testing;
 pub mod trace;
