@@ -253,6 +253,19 @@ where
     }
 }
 
+/// The current OpenTelemetry context when it holds a span other than the
+/// one in `parent_cx` (one started with the OpenTelemetry API while the
+/// `tracing` parent was entered).
+fn inner_otel_context(parent_cx: &Context) -> Option<Context> {
+    Context::map_current(|current| {
+        let current_span = current.span();
+        let current_sc = current_span.span_context();
+        let parent_span = parent_cx.span();
+        (current_sc.is_valid() && current_sc.span_id() != parent_span.span_context().span_id())
+            .then(|| current.clone())
+    })
+}
+
 /// Whether a non-recording `span` would propagate exactly what its parent's
 /// context does already (same trace, flags and trace state, parent not
 /// sampled), so that it needs no context of its own.
@@ -307,6 +320,13 @@ where
         let state = match parent {
             None => Some(self.pending_root(attrs)),
             Some(parent) => match context_of(&parent, &self.tracer) {
+                // An OpenTelemetry API span started inside the contextual
+                // parent is current: it is the innermost span, the parent.
+                Some(parent_cx) if attrs.parent().is_none() => match inner_otel_context(&parent_cx)
+                {
+                    Some(otel_cx) => self.start_child(attrs, otel_cx, false),
+                    None => self.start_child(attrs, parent_cx, true),
+                },
                 Some(parent_cx) => self.start_child(attrs, parent_cx, true),
                 // A parent the layer never saw (filtered out): the current
                 // OpenTelemetry context is the best parent left.
