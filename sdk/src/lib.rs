@@ -10,8 +10,9 @@ pub mod trace;
 
 pub use init::{
     builder, init, parse_traces_exporter, ExporterKind, Tracekit, TracekitBuilder, TracekitGuard,
-    DEFAULT_SHUTDOWN_TIMEOUT,
+    DEFAULT_SHUTDOWN_TIMEOUT, TRACING_SCOPE,
 };
+pub use layer::fmt::LogFormat;
 pub use trace::{
     BatchConfig, BatchSpanProcessor, FinishedSpan, ProcessorError, SimpleSpanProcessor, Span,
     SpanCounters, SpanLimits, SpanProcessor, Tracer, TracerProvider, TracerProviderBuilder,

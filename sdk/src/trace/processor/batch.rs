@@ -247,6 +247,9 @@ impl Worker {
     }
 
     fn run(mut self, control: Receiver<Control>) {
+        // Telemetry produced while exporting (an HTTP client's own spans,
+        // say) must not feed back into the pipeline.
+        let _suppressed = opentelemetry::Context::enter_telemetry_suppressed_scope();
         let mut deadline = Instant::now() + self.config.scheduled_delay;
         loop {
             match control.recv_deadline(deadline) {
