@@ -8,6 +8,8 @@ mod id_generator;
 mod limits;
 pub mod processor;
 mod provider;
+mod record_pool;
+mod scope_registry;
 mod span;
 mod tracer;
 

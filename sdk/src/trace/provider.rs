@@ -134,7 +134,7 @@ impl TracerProvider {
     /// A tracer for a full instrumentation scope (name, version, schema URL,
     /// attributes).
     pub fn tracer_with_scope(&self, scope: InstrumentationScope) -> Tracer {
-        Tracer::new(self.inner.clone(), Arc::new(scope))
+        Tracer::new(self.inner.clone(), super::scope_registry::intern(scope))
     }
 
     /// Export everything ended so far, waiting at most `timeout` in all.

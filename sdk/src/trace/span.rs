@@ -3,6 +3,7 @@
 use super::finished_span::{FinishedSpan, SpanRecord};
 use super::limits::{limit_attribute_list, upsert_attribute};
 use super::provider::ProviderInner;
+use super::record_pool;
 use opentelemetry::trace::{Event, Link, SpanContext, Status};
 use opentelemetry::KeyValue;
 use opentelemetry_semantic_conventions::attribute::{
@@ -37,7 +38,7 @@ impl Span {
     ) -> Self {
         Span {
             span_context,
-            record: Some(Box::new(record)),
+            record: Some(record_pool::boxed(record)),
             provider: Some(provider),
         }
     }

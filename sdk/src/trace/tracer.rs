@@ -41,17 +41,17 @@ pub const TRACE_FLAG_RANDOM: u8 = 0x02;
 #[derive(Clone, Debug)]
 pub struct Tracer {
     provider: Arc<ProviderInner>,
-    scope: Arc<InstrumentationScope>,
+    scope: &'static InstrumentationScope,
 }
 
 impl Tracer {
-    pub(crate) fn new(provider: Arc<ProviderInner>, scope: Arc<InstrumentationScope>) -> Self {
+    pub(crate) fn new(provider: Arc<ProviderInner>, scope: &'static InstrumentationScope) -> Self {
         Tracer { provider, scope }
     }
 
     /// The instrumentation scope spans of this tracer carry.
     pub fn instrumentation_scope(&self) -> &InstrumentationScope {
-        &self.scope
+        self.scope
     }
 
     /// Start a span named `name` of kind `kind` as a child of the span in
@@ -180,7 +180,7 @@ impl Tracer {
             }
         };
         let record = SpanRecord {
-            scope: self.scope.clone(),
+            scope: self.scope,
             prep: provider.export_prep,
             parent_span_id,
             parent_is_remote,

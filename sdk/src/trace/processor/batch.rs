@@ -182,8 +182,14 @@ impl SpanProcessor for BatchSpanProcessor {
             return;
         }
         let shared = &*self.shared;
-        if shared.is_shutdown.load(Ordering::Relaxed) || shared.queue.push(span).is_err() {
+        if shared.is_shutdown.load(Ordering::Relaxed) {
             shared.counters.dropped_queue_full.incr();
+            span.discard();
+            return;
+        }
+        if let Err(span) = shared.queue.push(span) {
+            shared.counters.dropped_queue_full.incr();
+            span.discard();
             return;
         }
         if shared.queue.len() >= shared.batch_size
