@@ -131,7 +131,7 @@ impl FinishedSpan {
     }
     /// The instrumentation scope of the tracer that created the span.
     pub fn instrumentation_scope(&self) -> &InstrumentationScope {
-        &self.record.scope
+        self.record.scope
     }
     /// Attributes dropped because of the span limits.
     pub fn dropped_attributes_count(&self) -> u32 {
