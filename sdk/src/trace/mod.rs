@@ -22,7 +22,7 @@ pub use processor::{
     BatchConfig, BatchSpanProcessor, ProcessorError, SimpleSpanProcessor, SpanProcessor,
 };
 pub use provider::{TracerProvider, TracerProviderBuilder};
-pub use span::{Span, EXCEPTION_EVENT_NAME};
+pub use span::{record_exception, Span, EXCEPTION_EVENT_NAME};
 pub use tracer::{Tracer, TRACE_FLAG_RANDOM};
 
 #[cfg(test)]

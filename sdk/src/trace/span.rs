@@ -105,6 +105,53 @@ impl Span {
     }
 }
 
+/// `exception.type` and `exception.message` for `err`: its type name
+/// (`"error"` when unknown) and its message followed by its sources'.
+fn exception_type_and_message(err: &dyn Error) -> (String, String) {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    let exception_type = error_type_name(err).unwrap_or_else(|| "error".to_string());
+    (exception_type, message)
+}
+
+/// Record `err` as an exception event on the span in a `Context`
+/// (`cx.span()`), with `exception.type` and `exception.message`.
+///
+/// `SpanRef::record_error` of the OpenTelemetry API goes through a boxed
+/// span that only records the message; this records the type too.
+///
+/// ```
+/// use opentelemetry::trace::{TraceContextExt, Tracer as _};
+/// let test = tracekit::testing::TestProvider::new();
+/// test.tracer("t").in_span("parse", |cx| {
+///     let err = "x".parse::<u8>().unwrap_err();
+///     tracekit::trace::record_exception(&cx.span(), &err);
+/// });
+/// let spans = test.spans();
+/// let event = &spans.get("parse").events.events[0];
+/// assert_eq!(event.name, "exception");
+/// assert!(event.attributes.iter().any(|kv| kv.key.as_str() == "exception.type"
+///     && kv.value.as_str() == "ParseIntError"));
+/// ```
+pub fn record_exception(span: &opentelemetry::trace::SpanRef<'_>, err: &dyn Error) {
+    if !span.is_recording() {
+        return;
+    }
+    let (exception_type, message) = exception_type_and_message(err);
+    span.add_event(
+        EXCEPTION_EVENT_NAME,
+        vec![
+            KeyValue::new(EXCEPTION_TYPE, exception_type),
+            KeyValue::new(EXCEPTION_MESSAGE, message),
+        ],
+    );
+}
+
 /// The exception type of an error: the type name that its `Debug` output
 /// starts with (`ParseIntError { .. }` gives `ParseIntError`), or `None`
 /// when that output doesn't start with an identifier.
@@ -146,21 +193,14 @@ impl opentelemetry::trace::Span for Span {
     }
 
     /// Records an exception event with `exception.type` (from the error's
-    /// `Debug` output), `exception.message` (its `Display` output, with the
-    /// chain of sources appended) and sets nothing else: set the Error status
-    /// yourself, as the specification asks.
+    /// `Debug` output) and `exception.message` (its `Display` output, with the
+    /// chain of sources appended); the status is left to the caller, as the
+    /// specification asks.
     fn record_error(&mut self, err: &dyn Error) {
         if self.record.is_none() {
             return;
         }
-        let mut message = err.to_string();
-        let mut source = err.source();
-        while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        let exception_type = error_type_name(err).unwrap_or_else(|| "error".to_string());
+        let (exception_type, message) = exception_type_and_message(err);
         self.record_exception(exception_type, message, None);
     }
 
