@@ -156,7 +156,7 @@ impl FinishedSpan {
         record.links = Vec::new();
         record.name = Cow::Borrowed("");
         record.status = Status::Unset;
-        record_pool::recycle(record);
+        record_pool::recycle_here(record);
     }
 
     /// Convert into the official SDK's export type, after the provider's
