@@ -51,17 +51,7 @@ impl Exception {
     }
 }
 
-/// `Display` of the error followed by `": "` and each source in turn.
-pub(crate) fn error_chain_message(err: &(dyn Error + 'static)) -> String {
-    let mut message = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
-}
+pub(crate) use crate::trace::span::error_chain_message;
 
 /// The type name an error's `Debug` output starts with (`ParseIntError {
 /// kind: .. }` gives `ParseIntError`), when it starts with an identifier.

@@ -10,7 +10,7 @@ pub mod processor;
 mod provider;
 mod record_pool;
 mod scope_registry;
-mod span;
+pub(crate) mod span;
 mod tracer;
 
 pub use counters::SpanCounters;

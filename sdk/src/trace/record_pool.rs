@@ -76,7 +76,9 @@ mod tests {
 
     fn record(name: &'static str) -> SpanRecord {
         SpanRecord {
-            scope: crate::trace::scope_registry::intern(InstrumentationScope::builder("pool").build()),
+            scope: crate::trace::scope_registry::intern(
+                InstrumentationScope::builder("pool").build(),
+            ),
             prep: crate::trace::export_prep::ExportPrep::for_provider(Vec::new(), None),
             parent_span_id: SpanId::INVALID,
             parent_is_remote: false,

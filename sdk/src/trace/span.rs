@@ -105,9 +105,8 @@ impl Span {
     }
 }
 
-/// `exception.type` and `exception.message` for `err`: its type name
-/// (`"error"` when unknown) and its message followed by its sources'.
-fn exception_type_and_message(err: &dyn Error) -> (String, String) {
+/// `Display` of the error followed by `": "` and each source in turn.
+pub(crate) fn error_chain_message(err: &dyn Error) -> String {
     let mut message = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {
@@ -115,6 +114,13 @@ fn exception_type_and_message(err: &dyn Error) -> (String, String) {
         message.push_str(&cause.to_string());
         source = cause.source();
     }
+    message
+}
+
+/// `exception.type` and `exception.message` for `err`: its type name
+/// (`"error"` when unknown) and its message followed by its sources'.
+fn exception_type_and_message(err: &dyn Error) -> (String, String) {
+    let message = error_chain_message(err);
     let exception_type = error_type_name(err).unwrap_or_else(|| "error".to_string());
     (exception_type, message)
 }

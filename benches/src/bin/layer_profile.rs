@@ -1,0 +1,32 @@
+//! A fixed-count loop of `tracing` spans through tracekit's layer, for
+//! instruction-level profiling with callgrind
+//! (`--toggle-collect=layer_profile::run_loop*`).
+//!
+//! `layer_profile <sampled|unsampled> [iterations]`
+
+use opentelemetry::trace::TracerProvider as _;
+use std::hint::black_box;
+use std::time::Duration;
+use tracekit_benches::{tracekit_provider, CountingExporter, SameSampler};
+use tracing_subscriber::layer::SubscriberExt;
+
+#[inline(never)]
+fn run_loop(n: u64) {
+    for _ in 0..n {
+        tracing::info_span!("span_in_scope").in_scope(|| black_box(()));
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let sampler = match args.get(1).map(String::as_str) {
+        Some("unsampled") => SameSampler::AlwaysOff,
+        _ => SameSampler::AlwaysOn,
+    };
+    let n: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let provider = tracekit_provider(sampler, CountingExporter::default());
+    let subscriber =
+        tracing_subscriber::registry().with(tracekit::layer::layer(provider.tracer("profile")));
+    tracing::subscriber::with_default(subscriber, || run_loop(n));
+    let _ = provider.shutdown(Duration::from_secs(10));
+}
