@@ -1,4 +1,53 @@
 //! tracekit: a fast, spec-exact OpenTelemetry tracing SDK.
+//!
+//! tracekit implements the `opentelemetry` API traits (`TracerProvider`,
+//! `Tracer`, `Span`), so code written against the API —
+//! `opentelemetry::global::tracer("x")`, `tracer.in_span(..)`,
+//! `Context::current()` — produces tracekit spans once [`init`] has run, and
+//! `tracing` spans (`#[instrument]`) join the same traces through the
+//! [`layer`]. One call reads the standard `OTEL_*` variables (see the
+//! README's table) and installs the provider, the propagator and the
+//! `tracing` subscriber; the returned guard flushes on drop.
+//!
+//! **The application never waits for telemetry.** Starting a span decides
+//! parent, ids (a per-thread generator), sampling ([`tracekit_samplers`])
+//! and flags without locks; a dropped span allocates nothing. Time comes from
+//! a calibrated cycle counter mapped to wall-clock time. A recording span
+//! keeps its data in one recycled box and, when it ends, moves into each
+//! [`SpanProcessor`]: the [`BatchSpanProcessor`] pushes it into a bounded
+//! lock-free queue (full: dropped and counted, never blocking) and exports
+//! from a thread of its own, with no async runtime required of the
+//! application. Conversion to the official SDK's `SpanData`, export
+//! transforms such as redaction, and attribute-length truncation all happen
+//! on that thread. [`TracerProvider::force_flush`] and
+//! [`TracerProvider::shutdown`] wait on a reply with a deadline, so they
+//! never deadlock, on a current-thread tokio runtime included.
+//!
+//! **The export boundary is the official one.** Exporters are
+//! `opentelemetry_sdk::trace::SpanExporter`s receiving `SpanData`: OTLP
+//! through `opentelemetry-otlp` ([`export::otlp`], http/protobuf, http/json
+//! or gRPC, with retries), the console waterfall ([`export::console`]) and
+//! an in-memory exporter for tests ([`testing`]).
+//!
+//! ```
+//! use opentelemetry::trace::{Span as _, Status, TraceContextExt, Tracer as _};
+//! use opentelemetry::KeyValue;
+//!
+//! // In a real program: `let _guard = tracekit::init();` and the global API.
+//! let test = tracekit::testing::TestProvider::new();
+//! let tracer = test.tracer("checkout");
+//! tracer.in_span("POST /checkout", |cx| {
+//!     cx.span().set_attribute(KeyValue::new("order.id", "A-1001"));
+//!     let mut charge = tracer.start("charge card");
+//!     charge.set_status(Status::error("card declined"));
+//!     charge.end();
+//! });
+//! let spans = test.spans();
+//! spans.assert_parent("charge card", "POST /checkout");
+//! assert_eq!(spans.get("charge card").status, Status::error("card declined"));
+//! ```
+
+#![warn(missing_docs)]
 
 pub mod env;
 pub mod export;

@@ -2,7 +2,7 @@
 //!
 //! - [`Spans`]: finished spans with lookups by name and assertions on parent
 //!   links and attributes (pair it with
-//!   [`InMemoryExporter`](crate::export::memory::InMemoryExporter)).
+//!   [`InMemoryExporter`]).
 //! - [`TestProvider`]: a provider exporting into an [`InMemoryExporter`].
 //! - [`SpanDataBuilder`]: finished spans made by hand.
 //! - `receiver` (cargo feature `receiver`): an in-process OTLP receiver.
