@@ -6,8 +6,9 @@ use opentelemetry::propagation::{Extractor, Injector};
 
 /// Reads propagation fields from request headers. Header names are
 /// case-insensitive; every occurrence of a repeated header is visible
-/// through [`Extractor::get_all`], and values that are not visible ASCII
-/// are treated as absent.
+/// through [`Extractor::get_all`]. A value that is not visible ASCII reads
+/// as absent through [`Extractor::get`] and as an empty (invalid) entry
+/// through `get_all`, so it still counts as an occurrence.
 #[derive(Clone, Copy, Debug)]
 pub struct HeaderExtractor<'a>(pub &'a HeaderMap);
 
@@ -25,7 +26,7 @@ impl Extractor for HeaderExtractor<'_> {
             .0
             .get_all(key)
             .iter()
-            .filter_map(|v| v.to_str().ok())
+            .map(|v| v.to_str().unwrap_or(""))
             .collect();
         if values.is_empty() {
             None
@@ -78,7 +79,10 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("traceparent", HeaderValue::from_bytes(b"00-\xff").unwrap());
         assert_eq!(HeaderExtractor(&headers).get("traceparent"), None);
-        assert_eq!(HeaderExtractor(&headers).get_all("traceparent"), None);
+        assert_eq!(
+            HeaderExtractor(&headers).get_all("traceparent"),
+            Some(vec![""])
+        );
     }
 
     #[test]
