@@ -138,7 +138,7 @@ impl ActiveSpan {
         }
         self.ended = true;
         let span = self.cx.span();
-        let mut attributes: Vec<KeyValue> = Vec::with_capacity(3);
+        let mut attributes: Vec<KeyValue> = Vec::new();
         let mut error: Option<(Cow<'static, str>, String)> = None;
 
         if let Some(code) = self.status_code {
@@ -177,8 +177,14 @@ impl ActiveSpan {
             attributes.push(KeyValue::new(ERROR_TYPE, error_type));
             span.set_status(Status::error(message));
         }
-        if !attributes.is_empty() {
-            span.set_attributes(attributes);
+        match attributes.len() {
+            0 => {}
+            1 => {
+                if let Some(attribute) = attributes.pop() {
+                    span.set_attribute(attribute);
+                }
+            }
+            _ => span.set_attributes(attributes),
         }
         span.end();
     }

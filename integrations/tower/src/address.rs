@@ -1,7 +1,13 @@
 //! Host, port and client-address parsing for `server.*` and
 //! `client.address`.
 
-use http::header::{HeaderMap, FORWARDED};
+use http::header::{HeaderMap, HeaderName, FORWARDED};
+
+/// `X-Forwarded-For`, the de-facto client address header.
+pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+
+/// `X-Forwarded-Proto`, the de-facto original scheme header.
+pub const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 use http::Uri;
 
 /// The port a scheme uses when none is written.
@@ -61,7 +67,7 @@ pub fn forwarded_client(headers: &HeaderMap) -> Option<&str> {
             }
         }
     }
-    let xff = headers.get("x-forwarded-for")?.to_str().ok()?;
+    let xff = headers.get(X_FORWARDED_FOR)?.to_str().ok()?;
     let first = xff.split(',').next()?.trim();
     node_address(first)
 }

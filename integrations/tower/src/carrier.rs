@@ -4,6 +4,19 @@
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use opentelemetry::propagation::{Extractor, Injector};
 
+/// Propagation fields looked up on every request, as ready header names so
+/// the lookup skips parsing the name.
+static WELL_KNOWN: [HeaderName; 3] = [
+    HeaderName::from_static("traceparent"),
+    HeaderName::from_static("tracestate"),
+    HeaderName::from_static("baggage"),
+];
+
+/// The ready header name for `key`, if it is a well-known field.
+fn well_known(key: &str) -> Option<&'static HeaderName> {
+    WELL_KNOWN.iter().find(|name| name.as_str() == key)
+}
+
 /// Reads propagation fields from request headers. Header names are
 /// case-insensitive; every occurrence of a repeated header is visible
 /// through [`Extractor::get_all`]. A value that is not visible ASCII reads
@@ -14,7 +27,11 @@ pub struct HeaderExtractor<'a>(pub &'a HeaderMap);
 
 impl Extractor for HeaderExtractor<'_> {
     fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).and_then(|v| v.to_str().ok())
+        let value = match well_known(key) {
+            Some(name) => self.0.get(name),
+            None => self.0.get(key),
+        };
+        value.and_then(|v| v.to_str().ok())
     }
 
     fn keys(&self) -> Vec<&str> {
@@ -22,12 +39,11 @@ impl Extractor for HeaderExtractor<'_> {
     }
 
     fn get_all(&self, key: &str) -> Option<Vec<&str>> {
-        let values: Vec<&str> = self
-            .0
-            .get_all(key)
-            .iter()
-            .map(|v| v.to_str().unwrap_or(""))
-            .collect();
+        let all = match well_known(key) {
+            Some(name) => self.0.get_all(name),
+            None => self.0.get_all(key),
+        };
+        let values: Vec<&str> = all.iter().map(|v| v.to_str().unwrap_or("")).collect();
         if values.is_empty() {
             None
         } else {
@@ -44,13 +60,16 @@ pub struct HeaderInjector<'a>(pub &'a mut HeaderMap);
 
 impl Injector for HeaderInjector<'_> {
     fn set(&mut self, key: &str, value: String) {
-        let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(key.as_bytes()),
-            HeaderValue::try_from(value),
-        ) else {
-            return;
+        let name = match well_known(key) {
+            Some(name) => name.clone(),
+            None => match HeaderName::from_bytes(key.as_bytes()) {
+                Ok(name) => name,
+                Err(_) => return,
+            },
         };
-        self.0.insert(name, value);
+        if let Ok(value) = HeaderValue::try_from(value) {
+            self.0.insert(name, value);
+        }
     }
 
     fn reserve(&mut self, additional: usize) {

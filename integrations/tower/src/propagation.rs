@@ -38,8 +38,10 @@ impl Propagation {
     pub fn extract(&self, headers: &HeaderMap) -> Context {
         let extractor = HeaderExtractor(headers);
         match self {
-            Propagation::Global => global::get_text_map_propagator(|p| p.extract(&extractor)),
-            Propagation::Explicit(p) => p.extract(&extractor),
+            Propagation::Global => global::get_text_map_propagator(|p| {
+                p.extract_with_context(&Context::new(), &extractor)
+            }),
+            Propagation::Explicit(p) => p.extract_with_context(&Context::new(), &extractor),
         }
     }
 

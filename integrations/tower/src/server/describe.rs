@@ -1,7 +1,7 @@
 //! The name and start attributes of a server span, from the request.
 
 use crate::active_span::Protocol;
-use crate::address::{default_port, forwarded_client, request_host};
+use crate::address::{default_port, forwarded_client, request_host, X_FORWARDED_PROTO};
 use crate::capture::HeaderCapture;
 use crate::grpc::{is_grpc, service_and_method};
 use crate::method::KnownMethod;
@@ -41,6 +41,15 @@ pub(crate) fn protocol_version(version: Version) -> Option<&'static str> {
     })
 }
 
+/// The `url.scheme` value; the usual schemes cost no allocation.
+fn scheme_value(scheme: &str) -> opentelemetry::Value {
+    match scheme {
+        "http" => "http".into(),
+        "https" => "https".into(),
+        other => other.to_owned().into(),
+    }
+}
+
 /// Name and attributes for the server span of `request`.
 pub(crate) fn describe<B, I: RequestInfo>(
     request: &Request<B>,
@@ -53,11 +62,7 @@ pub(crate) fn describe<B, I: RequestInfo>(
 
     let scheme = uri
         .scheme_str()
-        .or_else(|| {
-            headers
-                .get("x-forwarded-proto")
-                .and_then(|v| v.to_str().ok())
-        })
+        .or_else(|| headers.get(X_FORWARDED_PROTO).and_then(|v| v.to_str().ok()))
         .unwrap_or("http");
     if let Some((host, port)) = request_host(uri, headers) {
         attributes.push(KeyValue::new(SERVER_ADDRESS, host.to_owned()));
@@ -111,7 +116,7 @@ pub(crate) fn describe<B, I: RequestInfo>(
             original.to_owned(),
         ));
     }
-    attributes.push(KeyValue::new(URL_SCHEME, scheme.to_owned()));
+    attributes.push(KeyValue::new(URL_SCHEME, scheme_value(scheme)));
     attributes.push(KeyValue::new(URL_PATH, uri.path().to_owned()));
     if let Some(query) = uri.query() {
         attributes.push(KeyValue::new(URL_QUERY, redact_query(query).into_owned()));
