@@ -4,7 +4,6 @@
 //!
 //! `layer_profile <sampled|unsampled> [iterations]`
 
-use opentelemetry::trace::TracerProvider as _;
 use std::hint::black_box;
 use std::time::Duration;
 use tracekit_benches::{tracekit_provider, CountingExporter, SameSampler};

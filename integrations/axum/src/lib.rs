@@ -1,1 +1,68 @@
-//! tracekit integration for axum (work in progress: see the HTTP auto-instrumentation issue).
+//! tracekit integration for [axum]: one line on the router gives every
+//! request a SERVER span named by its route (`GET /users/{id}`, never
+//! `GET /users/42`), and handlers can read the current trace.
+//!
+//! ```no_run
+//! use axum::{routing::get, Router};
+//! use tracekit_axum::TraceInfo;
+//!
+//! async fn user(trace: TraceInfo) -> String {
+//!     format!("trace {}", trace.trace_id)
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() {
+//!     let _guard = tracekit::init();
+//!     let app = Router::new()
+//!         .route("/users/{id}", get(user))
+//!         .layer(tracekit_axum::layer());
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await.unwrap();
+//!     axum::serve(listener, app).await.unwrap();
+//! }
+//! ```
+//!
+//! [`layer`] is [`tracekit_tower::TracekitLayer`] with [`AxumRequestInfo`]:
+//! everything that crate documents applies (extraction with the global
+//! propagator, the span current for the handler and ending with the
+//! response body, HTTP semantic conventions, status rules, gRPC). For
+//! options (skipped paths, captured headers, the `traceparent` response
+//! header, an explicit tracer) use [`layer_builder`]:
+//!
+//! ```
+//! # let _guard = tracekit::builder().default_exporters(&[]).install();
+//! let app: axum::Router = axum::Router::new()
+//!     .route("/health", axum::routing::get(|| async { "ok" }))
+//!     .layer(
+//!         tracekit_axum::layer_builder()
+//!             .skip_path("/health")
+//!             .capture_request_headers(["x-request-id"])
+//!             .build(),
+//!     );
+//! ```
+//!
+//! Add the layer with `Router::layer` (after the routes): axum sets the
+//! matched route before route layers run. To record `client.address` from
+//! the socket, serve with
+//! `app.into_make_service_with_connect_info::<SocketAddr>()`.
+//!
+//! [axum]: https://docs.rs/axum
+
+mod extractor;
+mod request_info;
+
+pub use extractor::TraceInfo;
+pub use request_info::AxumRequestInfo;
+
+use opentelemetry::global::BoxedTracer;
+use tracekit_tower::{TracekitLayer, TracekitLayerBuilder};
+
+/// The server layer for an axum router, with the defaults (global tracer
+/// provider and propagator). Create it after `tracekit::init()`.
+pub fn layer() -> TracekitLayer<AxumRequestInfo, BoxedTracer> {
+    layer_builder().build()
+}
+
+/// Options for the axum server layer (see [`TracekitLayerBuilder`]).
+pub fn layer_builder() -> TracekitLayerBuilder<AxumRequestInfo, BoxedTracer> {
+    TracekitLayer::builder().request_info(AxumRequestInfo)
+}

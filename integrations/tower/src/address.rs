@@ -1,0 +1,133 @@
+//! Host, port and client-address parsing for `server.*` and
+//! `client.address`.
+
+use http::header::{HeaderMap, HeaderName, FORWARDED};
+
+/// `X-Forwarded-For`, the de-facto client address header.
+pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+
+/// `X-Forwarded-Proto`, the de-facto original scheme header.
+pub const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+use http::Uri;
+
+/// The port a scheme uses when none is written.
+pub fn default_port(scheme: &str) -> Option<u16> {
+    if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("ws") {
+        Some(80)
+    } else if scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("wss") {
+        Some(443)
+    } else {
+        None
+    }
+}
+
+/// Split `host[:port]` (IPv6 in brackets) into the host, without
+/// brackets, and the port if one is written and valid.
+pub fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
+    let authority = authority.rsplit('@').next().unwrap_or(authority).trim();
+    if authority.is_empty() {
+        return None;
+    }
+    if let Some(rest) = authority.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        let port = after.strip_prefix(':').and_then(|p| p.parse().ok());
+        return Some((host, port));
+    }
+    match authority.rsplit_once(':') {
+        // More than one colon without brackets: a bare IPv6 address.
+        Some((host, _)) if host.contains(':') => Some((authority, None)),
+        Some((host, port)) => Some((host, port.parse().ok())),
+        None => Some((authority, None)),
+    }
+}
+
+/// Host and port of the server a request addressed: the URI's authority
+/// (HTTP/2 `:authority`, absolute-form) or else the `Host` header.
+pub fn request_host<'a>(uri: &'a Uri, headers: &'a HeaderMap) -> Option<(&'a str, Option<u16>)> {
+    if let Some(authority) = uri.authority() {
+        return split_host_port(authority.as_str());
+    }
+    let host = headers.get(http::header::HOST)?.to_str().ok()?;
+    split_host_port(host)
+}
+
+/// The original client as forwarding proxies report it: the first
+/// `for=` of `Forwarded`, else the first entry of `X-Forwarded-For`.
+/// Obfuscated identifiers (`_hidden`, `unknown`) are not addresses.
+pub fn forwarded_client(headers: &HeaderMap) -> Option<&str> {
+    if let Some(forwarded) = headers.get(FORWARDED).and_then(|v| v.to_str().ok()) {
+        let first = forwarded.split(',').next().unwrap_or("");
+        for pair in first.split(';') {
+            let Some((name, value)) = pair.trim().split_once('=') else {
+                continue;
+            };
+            if name.trim().eq_ignore_ascii_case("for") {
+                let value = value.trim().trim_matches('"');
+                return node_address(value);
+            }
+        }
+    }
+    let xff = headers.get(X_FORWARDED_FOR)?.to_str().ok()?;
+    let first = xff.split(',').next()?.trim();
+    node_address(first)
+}
+
+/// The address part of a `Forwarded` node (`1.2.3.4:80`, `[::1]:80`).
+fn node_address(node: &str) -> Option<&str> {
+    if node.is_empty() || node.starts_with('_') || node.eq_ignore_ascii_case("unknown") {
+        return None;
+    }
+    split_host_port(node).map(|(host, _)| host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    #[test]
+    fn host_and_port() {
+        assert_eq!(
+            split_host_port("example.com:8080"),
+            Some(("example.com", Some(8080)))
+        );
+        assert_eq!(split_host_port("example.com"), Some(("example.com", None)));
+        assert_eq!(split_host_port("[::1]:9"), Some(("::1", Some(9))));
+        assert_eq!(split_host_port("[::1]"), Some(("::1", None)));
+        assert_eq!(split_host_port("::1"), Some(("::1", None)));
+        assert_eq!(split_host_port("u:p@h:1"), Some(("h", Some(1))));
+        assert_eq!(split_host_port("h:notaport"), Some(("h", None)));
+        assert_eq!(split_host_port(""), None);
+        assert_eq!(split_host_port("[::1"), None);
+    }
+
+    #[test]
+    fn request_host_prefers_the_authority() {
+        let mut headers = HeaderMap::new();
+        headers.insert("host", HeaderValue::from_static("h.example:81"));
+        let uri: Uri = "/x".parse().unwrap();
+        assert_eq!(request_host(&uri, &headers), Some(("h.example", Some(81))));
+        let uri: Uri = "http://a.example:82/x".parse().unwrap();
+        assert_eq!(request_host(&uri, &headers), Some(("a.example", Some(82))));
+    }
+
+    #[test]
+    fn forwarded_headers() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "forwarded",
+            HeaderValue::from_static("For=\"[2001:db8::1]:4711\";proto=http, for=10.0.0.1"),
+        );
+        headers.insert("x-forwarded-for", HeaderValue::from_static("192.0.2.1"));
+        assert_eq!(forwarded_client(&headers), Some("2001:db8::1"));
+        headers.remove("forwarded");
+        assert_eq!(forwarded_client(&headers), Some("192.0.2.1"));
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("unknown, 1.1.1.1"),
+        );
+        assert_eq!(forwarded_client(&headers), None);
+        assert_eq!(default_port("HTTPS"), Some(443));
+        assert_eq!(default_port("ftp"), None);
+    }
+}

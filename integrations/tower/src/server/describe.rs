@@ -1,0 +1,238 @@
+//! The name and start attributes of a server span, from the request.
+
+use crate::active_span::Protocol;
+use crate::address::{default_port, forwarded_client, request_host, X_FORWARDED_PROTO};
+use crate::capture::HeaderCapture;
+use crate::grpc::{is_grpc, service_and_method};
+use crate::method::KnownMethod;
+use crate::redaction::redact_query;
+use crate::request_info::RequestInfo;
+use http::header::USER_AGENT;
+use http::{Request, Version};
+use opentelemetry::KeyValue;
+use opentelemetry_semantic_conventions::attribute::{
+    CLIENT_ADDRESS, HTTP_REQUEST_METHOD, HTTP_REQUEST_METHOD_ORIGINAL, HTTP_ROUTE,
+    NETWORK_PROTOCOL_VERSION, SERVER_ADDRESS, SERVER_PORT, URL_PATH, URL_QUERY, URL_SCHEME,
+    USER_AGENT_ORIGINAL,
+};
+#[allow(deprecated)]
+use opentelemetry_semantic_conventions::attribute::{RPC_METHOD, RPC_SERVICE, RPC_SYSTEM};
+use std::borrow::Cow;
+
+/// `rpc.system` for gRPC.
+const GRPC_SYSTEM: &str = "grpc";
+
+/// What a server span starts with.
+pub(crate) struct ServerRequest {
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) attributes: Vec<KeyValue>,
+    pub(crate) protocol: Protocol,
+}
+
+/// `network.protocol.version` of an HTTP version.
+pub(crate) fn protocol_version(version: Version) -> Option<&'static str> {
+    Some(match version {
+        Version::HTTP_09 => "0.9",
+        Version::HTTP_10 => "1.0",
+        Version::HTTP_11 => "1.1",
+        Version::HTTP_2 => "2",
+        Version::HTTP_3 => "3",
+        _ => return None,
+    })
+}
+
+/// The `url.scheme` value; the usual schemes cost no allocation.
+fn scheme_value(scheme: &str) -> opentelemetry::Value {
+    match scheme {
+        "http" => "http".into(),
+        "https" => "https".into(),
+        other => other.to_owned().into(),
+    }
+}
+
+/// Name and attributes for the server span of `request`.
+pub(crate) fn describe<B, I: RequestInfo>(
+    request: &Request<B>,
+    info: &I,
+    capture: &HeaderCapture,
+) -> ServerRequest {
+    let headers = request.headers();
+    let uri = request.uri();
+    let mut attributes = Vec::with_capacity(12);
+
+    let scheme = uri
+        .scheme_str()
+        .or_else(|| headers.get(X_FORWARDED_PROTO).and_then(|v| v.to_str().ok()))
+        .unwrap_or("http");
+    if let Some((host, port)) = request_host(uri, headers) {
+        attributes.push(KeyValue::new(SERVER_ADDRESS, host.to_owned()));
+        if let Some(port) = port.or_else(|| default_port(scheme)) {
+            attributes.push(KeyValue::new(SERVER_PORT, i64::from(port)));
+        }
+    }
+    match forwarded_client(headers) {
+        Some(client) => attributes.push(KeyValue::new(CLIENT_ADDRESS, client.to_owned())),
+        None => {
+            if let Some(peer) = info.peer_address(request) {
+                attributes.push(KeyValue::new(CLIENT_ADDRESS, peer.to_string()));
+            }
+        }
+    }
+    if let Some(version) = protocol_version(request.version()) {
+        attributes.push(KeyValue::new(NETWORK_PROTOCOL_VERSION, version));
+    }
+
+    if is_grpc(headers) {
+        let path = uri.path();
+        let name = match service_and_method(path) {
+            Some((service, method)) => {
+                #[allow(deprecated)]
+                attributes.extend([
+                    KeyValue::new(RPC_SYSTEM, GRPC_SYSTEM),
+                    KeyValue::new(RPC_SERVICE, service.to_owned()),
+                    KeyValue::new(RPC_METHOD, method.to_owned()),
+                ]);
+                path[1..].to_owned()
+            }
+            None => {
+                #[allow(deprecated)]
+                attributes.push(KeyValue::new(RPC_SYSTEM, GRPC_SYSTEM));
+                GRPC_SYSTEM.to_owned()
+            }
+        };
+        capture.record(headers, &mut attributes);
+        return ServerRequest {
+            name: Cow::Owned(name),
+            attributes,
+            protocol: Protocol::Grpc,
+        };
+    }
+
+    let method = KnownMethod::of(request.method());
+    attributes.push(KeyValue::new(HTTP_REQUEST_METHOD, method.attribute_value()));
+    if let Some(original) = method.original() {
+        attributes.push(KeyValue::new(
+            HTTP_REQUEST_METHOD_ORIGINAL,
+            original.to_owned(),
+        ));
+    }
+    attributes.push(KeyValue::new(URL_SCHEME, scheme_value(scheme)));
+    attributes.push(KeyValue::new(URL_PATH, uri.path().to_owned()));
+    if let Some(query) = uri.query() {
+        attributes.push(KeyValue::new(URL_QUERY, redact_query(query).into_owned()));
+    }
+    if let Some(agent) = headers.get(USER_AGENT) {
+        attributes.push(KeyValue::new(
+            USER_AGENT_ORIGINAL,
+            String::from_utf8_lossy(agent.as_bytes()).into_owned(),
+        ));
+    }
+    let name = match info.route(request) {
+        Some(route) => {
+            attributes.push(KeyValue::new(HTTP_ROUTE, route.to_owned()));
+            let mut name = String::with_capacity(method.span_name().len() + 1 + route.len());
+            name.push_str(method.span_name());
+            name.push(' ');
+            name.push_str(route);
+            Cow::Owned(name)
+        }
+        None => Cow::Borrowed(method.span_name()),
+    };
+    capture.record(headers, &mut attributes);
+    ServerRequest {
+        name,
+        attributes,
+        protocol: Protocol::Http,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::HeaderSide;
+    use crate::request_info::NoRequestInfo;
+    use opentelemetry::{Key, Value};
+    use std::net::IpAddr;
+
+    #[derive(Clone)]
+    struct Fixed;
+    impl RequestInfo for Fixed {
+        fn route<'r, B>(&self, _request: &'r Request<B>) -> Option<&'r str> {
+            Some("/users/{id}")
+        }
+        fn peer_address<B>(&self, _request: &Request<B>) -> Option<IpAddr> {
+            Some(IpAddr::from([127, 0, 0, 1]))
+        }
+    }
+
+    fn get(attributes: &[KeyValue], key: &str) -> Option<Value> {
+        attributes
+            .iter()
+            .find(|kv| kv.key == Key::from(key.to_owned()))
+            .map(|kv| kv.value.clone())
+    }
+
+    #[test]
+    fn http_request_with_route() {
+        let request = Request::get("/users/42?token=abc&x=1")
+            .header("host", "127.0.0.1:8080")
+            .header("user-agent", "test/1")
+            .header("x-request-id", "r1")
+            .header("authorization", "Bearer secret")
+            .body(())
+            .unwrap();
+        let capture = HeaderCapture::new(HeaderSide::Request, ["x-request-id", "authorization"]);
+        let described = describe(&request, &Fixed, &capture);
+        assert_eq!(described.name, "GET /users/{id}");
+        assert_eq!(described.protocol, Protocol::Http);
+        let a = &described.attributes;
+        assert_eq!(get(a, HTTP_REQUEST_METHOD), Some("GET".into()));
+        assert_eq!(get(a, HTTP_ROUTE), Some("/users/{id}".into()));
+        assert_eq!(get(a, URL_PATH), Some("/users/42".into()));
+        assert_eq!(get(a, URL_QUERY), Some("token=REDACTED&x=1".into()));
+        assert_eq!(get(a, URL_SCHEME), Some("http".into()));
+        assert_eq!(get(a, SERVER_ADDRESS), Some("127.0.0.1".into()));
+        assert_eq!(get(a, SERVER_PORT), Some(8080i64.into()));
+        assert_eq!(get(a, CLIENT_ADDRESS), Some("127.0.0.1".into()));
+        assert_eq!(get(a, NETWORK_PROTOCOL_VERSION), Some("1.1".into()));
+        assert_eq!(get(a, USER_AGENT_ORIGINAL), Some("test/1".into()));
+        assert!(get(a, "http.request.header.x-request-id").is_some());
+        assert!(get(a, "http.request.header.authorization").is_none());
+    }
+
+    #[test]
+    fn unknown_method_without_route() {
+        let request = Request::builder()
+            .method("PURGE")
+            .uri("/cache")
+            .header("host", "example.com")
+            .body(())
+            .unwrap();
+        let described = describe(&request, &NoRequestInfo, &HeaderCapture::default());
+        assert_eq!(described.name, "HTTP");
+        let a = &described.attributes;
+        assert_eq!(get(a, HTTP_REQUEST_METHOD), Some("_OTHER".into()));
+        assert_eq!(get(a, HTTP_REQUEST_METHOD_ORIGINAL), Some("PURGE".into()));
+        assert_eq!(get(a, SERVER_PORT), Some(80i64.into()));
+        assert!(get(a, HTTP_ROUTE).is_none());
+        assert!(get(a, URL_QUERY).is_none());
+    }
+
+    #[test]
+    fn grpc_request_gets_rpc_conventions() {
+        let request = Request::post("/helloworld.Greeter/SayHello")
+            .header("content-type", "application/grpc")
+            .version(Version::HTTP_2)
+            .body(())
+            .unwrap();
+        let described = describe(&request, &Fixed, &HeaderCapture::default());
+        assert_eq!(described.name, "helloworld.Greeter/SayHello");
+        assert_eq!(described.protocol, Protocol::Grpc);
+        let a = &described.attributes;
+        assert_eq!(get(a, "rpc.system"), Some("grpc".into()));
+        assert_eq!(get(a, "rpc.service"), Some("helloworld.Greeter".into()));
+        assert_eq!(get(a, "rpc.method"), Some("SayHello".into()));
+        assert_eq!(get(a, NETWORK_PROTOCOL_VERSION), Some("2".into()));
+        assert!(get(a, HTTP_ROUTE).is_none());
+    }
+}

@@ -1,0 +1,109 @@
+//! [`TracekitService`]: the traced server service.
+
+use super::describe::describe;
+use super::layer::ServerSettings;
+use crate::active_span::ActiveSpan;
+use crate::future::ResponseFuture;
+use crate::request_info::RequestInfo;
+use crate::response_header::traceparent_value;
+use crate::status::Side;
+use crate::tracer::SpanTracer;
+use http::{Request, Response};
+use opentelemetry::context::FutureExt as _;
+use opentelemetry::trace::{SpanBuilder, SpanKind, TraceContextExt};
+use std::fmt;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tower_service::Service;
+
+/// A service wrapped by [`TracekitLayer`](super::TracekitLayer).
+pub struct TracekitService<S, I, T> {
+    inner: S,
+    settings: Arc<ServerSettings<T>>,
+    info: I,
+}
+
+impl<S, I, T> TracekitService<S, I, T> {
+    pub(crate) fn new(inner: S, settings: Arc<ServerSettings<T>>, info: I) -> Self {
+        TracekitService {
+            inner,
+            settings,
+            info,
+        }
+    }
+
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+}
+
+impl<S: Clone, I: Clone, T> Clone for TracekitService<S, I, T> {
+    fn clone(&self) -> Self {
+        TracekitService {
+            inner: self.inner.clone(),
+            settings: Arc::clone(&self.settings),
+            info: self.info.clone(),
+        }
+    }
+}
+
+impl<S: fmt::Debug, I: fmt::Debug, T> fmt::Debug for TracekitService<S, I, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TracekitService")
+            .field("inner", &self.inner)
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, I, T, ReqBody, ResBody> Service<Request<ReqBody>> for TracekitService<S, I, T>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S::Error: fmt::Display,
+    I: RequestInfo,
+    T: SpanTracer,
+{
+    type Response = Response<crate::body::TracedBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        let settings = &*self.settings;
+        let parent = settings.propagation.extract(request.headers());
+        if settings.skip.matches(request.uri().path()) {
+            let future = {
+                let _attached = parent.clone().attach();
+                self.inner.call(request)
+            };
+            return ResponseFuture::new(future.with_context(parent), None, None);
+        }
+
+        let described = describe(&request, &self.info, &settings.request_headers);
+        let builder = SpanBuilder::from_name(described.name)
+            .with_kind(SpanKind::Server)
+            .with_attributes(described.attributes);
+        let span = settings.tracer.build_with_context(builder, &parent);
+        let cx = parent.with_span(span);
+        let traceparent = if settings.traceparent_response {
+            traceparent_value(cx.span().span_context())
+        } else {
+            None
+        };
+        let future = {
+            let _attached = cx.clone().attach();
+            self.inner.call(request)
+        };
+        let active = ActiveSpan::new(
+            cx.clone(),
+            Side::Server,
+            described.protocol,
+            settings.response_headers.clone(),
+        );
+        ResponseFuture::new(future.with_context(cx), Some(active), traceparent)
+    }
+}
