@@ -3,6 +3,7 @@
 pub mod env;
 pub mod export;
 mod init;
+pub mod redaction;
 pub mod resource;
 pub mod testing;
 pub mod trace;

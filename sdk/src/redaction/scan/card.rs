@@ -1,0 +1,173 @@
+//! Payment card numbers (PANs): 13 to 19 digits, optionally grouped with
+//! single spaces or dashes, passing the Luhn check, not starting with `0`
+//! (ISO/IEC 7812 assigns no card issuer the major industry identifier 0).
+//!
+//! Digits are first split into *groups* (maximal runs of digits); groups
+//! joined by exactly one space or dash form a *sequence*. A candidate is a
+//! run of whole consecutive groups of a sequence holding 13 to 19 digits, so
+//! `4111 1111 1111 1111 2024` still yields its card number while a 30-digit
+//! identifier, which is a single group, is never cut into a "card". From each
+//! group the longest Luhn-valid candidate wins; scanning resumes after it.
+//! Each start looks at most 19 groups ahead, so the scan is linear.
+
+use super::Rewriter;
+
+/// Fewest digits in a card number.
+pub(crate) const MIN_DIGITS: usize = 13;
+/// Most digits in a card number.
+const MAX_DIGITS: usize = 19;
+
+/// Replace every card number in `text` with `mask`; `None` when there is none.
+pub(crate) fn redact(text: &str, mask: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Rewriter::new(text);
+    let mut groups: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        // Collect the sequence starting here.
+        groups.clear();
+        let mut digits = 0usize;
+        loop {
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+            groups.push((start, i));
+            digits += i - start;
+            let joined = i + 1 < bytes.len()
+                && (bytes[i] == b' ' || bytes[i] == b'-')
+                && bytes[i + 1].is_ascii_digit();
+            if !joined {
+                break;
+            }
+            i += 1;
+        }
+        if digits >= MIN_DIGITS {
+            redact_sequence(bytes, &groups, mask, &mut out);
+        }
+    }
+    out.finish(mask)
+}
+
+/// Find and replace the card numbers inside one sequence of digit groups.
+fn redact_sequence(bytes: &[u8], groups: &[(usize, usize)], mask: &str, out: &mut Rewriter<'_>) {
+    let mut s = 0;
+    while s < groups.len() {
+        let (first_start, _) = groups[s];
+        if bytes[first_start] == b'0' {
+            s += 1;
+            continue;
+        }
+        // Ends (inclusive group index) whose digit total is in range.
+        let mut ends = [0usize; MAX_DIGITS];
+        let mut n_ends = 0;
+        let mut total = 0;
+        for (e, &(gs, ge)) in groups.iter().enumerate().skip(s) {
+            total += ge - gs;
+            if total > MAX_DIGITS {
+                break;
+            }
+            if total >= MIN_DIGITS {
+                ends[n_ends] = e;
+                n_ends += 1;
+            }
+        }
+        let found = ends[..n_ends]
+            .iter()
+            .rev()
+            .copied()
+            .find(|&e| luhn_valid(bytes, &groups[s..=e]));
+        match found {
+            Some(e) => {
+                out.replace(first_start, groups[e].1, mask.as_bytes());
+                s = e + 1;
+            }
+            None => s += 1,
+        }
+    }
+}
+
+/// The Luhn (mod 10) check over the digits of `groups`.
+fn luhn_valid(bytes: &[u8], groups: &[(usize, usize)]) -> bool {
+    let mut sum = 0u32;
+    let mut double = false;
+    for &(gs, ge) in groups.iter().rev() {
+        for &b in bytes[gs..ge].iter().rev() {
+            let mut d = u32::from(b - b'0');
+            if double {
+                d *= 2;
+                if d > 9 {
+                    d -= 9;
+                }
+            }
+            sum += d;
+            double = !double;
+        }
+    }
+    sum.is_multiple_of(10)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(s: &str) -> String {
+        redact(s, "REDACTED").unwrap_or_else(|| s.to_string())
+    }
+
+    #[test]
+    fn plain_and_grouped_numbers() {
+        assert_eq!(r("4111111111111111"), "REDACTED");
+        assert_eq!(r("card 4111 1111 1111 1111 ok"), "card REDACTED ok");
+        assert_eq!(r("4111-1111-1111-1111"), "REDACTED");
+        // Amex (15), Visa 13, 19-digit.
+        assert_eq!(r("378282246310005"), "REDACTED");
+        assert_eq!(r("4222222222222"), "REDACTED");
+        assert_eq!(r("6011 0009 9013 9424"), "REDACTED");
+        assert_eq!(r("x=5555555555554444;"), "x=REDACTED;");
+    }
+
+    #[test]
+    fn luhn_failures_and_out_of_range_lengths_stay() {
+        assert_eq!(redact("order 4111111111111112", "M"), None);
+        assert_eq!(redact("1234567890123", "M"), None);
+        // 12 digits that pass Luhn: too short.
+        assert_eq!(redact("411111111113", "M"), None);
+        // 20-digit single run: an identifier, not a card.
+        assert_eq!(redact("41111111111111111113", "M"), None);
+        // Leading zero: no issuer uses it.
+        assert_eq!(redact("0000000000000000", "M"), None);
+        // Double separators break a sequence.
+        assert_eq!(redact("4111  1111  1111  1111", "M"), None);
+    }
+
+    #[test]
+    fn card_inside_a_longer_grouped_sequence() {
+        assert_eq!(r("4111 1111 1111 1111 2024"), "REDACTED 2024");
+        assert_eq!(r("1234 4111 1111 1111 1111"), "1234 REDACTED");
+        assert_eq!(
+            r("4111111111111111 and 5555555555554444"),
+            "REDACTED and REDACTED"
+        );
+    }
+
+    #[test]
+    fn letters_do_not_join_and_non_ascii_is_kept() {
+        assert_eq!(r("péage4111111111111111€"), "péageREDACTED€");
+        assert_eq!(r("tel +1 555-123-4567"), "tel +1 555-123-4567");
+    }
+
+    #[test]
+    fn long_digit_inputs_are_linear_and_safe() {
+        let digits = "7".repeat(200_000);
+        assert_eq!(redact(&digits, "M"), None);
+        let spaced = "4 ".repeat(100_000);
+        let _ = redact(&spaced, "M");
+        let dashed = "12-".repeat(100_000);
+        let _ = redact(&dashed, "M");
+    }
+}
