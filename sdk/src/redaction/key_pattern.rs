@@ -23,6 +23,21 @@ use std::fmt;
 pub struct KeyPattern {
     /// The pattern as written, lowercased, with runs of `*` collapsed.
     text: Box<str>,
+    /// How to match it, derived from `text`.
+    shape: Shape,
+}
+
+/// The common pattern shapes get a direct comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Shape {
+    /// No `*`.
+    Exact,
+    /// `*literal`.
+    Suffix,
+    /// `literal*`.
+    Prefix,
+    /// Anything else.
+    Glob,
 }
 
 /// Why a key pattern was refused.
@@ -68,8 +83,16 @@ impl KeyPattern {
             }
             text.push(c.to_ascii_lowercase());
         }
+        let stars = text.matches('*').count();
+        let shape = match stars {
+            0 => Shape::Exact,
+            1 if text.starts_with('*') => Shape::Suffix,
+            1 if text.ends_with('*') => Shape::Prefix,
+            _ => Shape::Glob,
+        };
         Ok(KeyPattern {
             text: text.into_boxed_str(),
+            shape,
         })
     }
 
@@ -84,16 +107,20 @@ impl KeyPattern {
     }
 
     /// Whether `key` matches, ignoring ASCII case.
+    #[inline]
     pub fn matches(&self, key: &str) -> bool {
-        glob_match(self.text.as_bytes(), key.as_bytes())
-    }
-
-    /// The last byte of the pattern when it does not end with `*`: every
-    /// matching key ends with it (lowercased).
-    fn last_literal(&self) -> Option<u8> {
-        match self.text.as_bytes().last() {
-            Some(b'*') | None => None,
-            Some(&b) => Some(b),
+        let (p, k) = (self.text.as_bytes(), key.as_bytes());
+        match self.shape {
+            Shape::Exact => p.eq_ignore_ascii_case(k),
+            Shape::Suffix => {
+                let lit = &p[1..];
+                k.len() >= lit.len() && k[k.len() - lit.len()..].eq_ignore_ascii_case(lit)
+            }
+            Shape::Prefix => {
+                let lit = &p[..p.len() - 1];
+                k.len() >= lit.len() && k[..lit.len()].eq_ignore_ascii_case(lit)
+            }
+            Shape::Glob => glob_match(p, k),
         }
     }
 }
@@ -164,69 +191,97 @@ fn find_ignore_case(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// Finds, for a key, the lowest-numbered rule with a matching pattern.
 ///
-/// Patterns ending in a literal byte are bucketed by that byte, so a key is
-/// only compared with the few patterns that can end like it, plus the
-/// patterns ending in `*`.
+/// Patterns are indexed by their last literal piece (the text after their
+/// last `*`, or the whole pattern), read backwards, in a trie: a key is
+/// walked from its last byte, and only the patterns whose last piece the
+/// key really ends with are checked in full. Most keys leave the trie after
+/// a byte or two. Patterns ending in `*` (rare) are checked one by one.
 #[derive(Clone, Debug)]
 pub(crate) struct KeyIndex {
-    /// `starts[b]..starts[b + 1]` indexes `bucketed` for last byte `b`.
-    starts: Box<[u32; 257]>,
-    /// Patterns with a literal last byte, grouped by it, by rule order.
-    bucketed: Vec<(KeyPattern, usize)>,
-    /// Patterns ending in `*`, by rule order.
-    open_ended: Vec<(KeyPattern, usize)>,
+    nodes: Vec<TrieNode>,
+    entries: Vec<(KeyPattern, usize)>,
+    /// Entries whose pattern ends in `*`, by rule order.
+    open_ended: Vec<u32>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct TrieNode {
+    /// (lowercase byte, child node).
+    children: Vec<(u8, u32)>,
+    /// Entries whose last literal piece ends at this node.
+    ends: Vec<u32>,
 }
 
 impl KeyIndex {
     /// Index `(pattern, rule)` pairs.
     pub(crate) fn new(entries: Vec<(KeyPattern, usize)>) -> KeyIndex {
-        let mut bucketed: Vec<(KeyPattern, usize)> = Vec::new();
+        let mut nodes = vec![TrieNode::default()];
         let mut open_ended = Vec::new();
-        for (pattern, rule) in entries {
-            if pattern.last_literal().is_some() {
-                bucketed.push((pattern, rule));
-            } else {
-                open_ended.push((pattern, rule));
+        for (i, (pattern, _)) in entries.iter().enumerate() {
+            let text = pattern.text.as_bytes();
+            if text.last() == Some(&b'*') {
+                open_ended.push(i as u32);
+                continue;
             }
+            let piece_start = text.iter().rposition(|&b| b == b'*').map_or(0, |p| p + 1);
+            let mut node = 0usize;
+            for &b in text[piece_start..].iter().rev() {
+                let next = nodes[node]
+                    .children
+                    .iter()
+                    .find(|(c, _)| *c == b)
+                    .map(|(_, n)| *n as usize);
+                node = match next {
+                    Some(n) => n,
+                    None => {
+                        nodes.push(TrieNode::default());
+                        let n = nodes.len() - 1;
+                        nodes[node].children.push((b, n as u32));
+                        n
+                    }
+                };
+            }
+            nodes[node].ends.push(i as u32);
         }
-        bucketed.sort_by_key(|(p, rule)| (p.last_literal().unwrap_or(0), *rule));
-        open_ended.sort_by_key(|(_, rule)| *rule);
-        let mut starts = Box::new([0u32; 257]);
-        for (p, _) in &bucketed {
-            let b = p.last_literal().unwrap_or(0) as usize;
-            starts[b + 1] += 1;
-        }
-        for b in 0..256 {
-            starts[b + 1] += starts[b];
-        }
+        open_ended.sort_by_key(|&i| entries[i as usize].1);
         KeyIndex {
-            starts,
-            bucketed,
+            nodes,
+            entries,
             open_ended,
         }
     }
 
     /// Whether no pattern is indexed.
     pub(crate) fn is_empty(&self) -> bool {
-        self.bucketed.is_empty() && self.open_ended.is_empty()
+        self.entries.is_empty()
     }
 
     /// The lowest rule number whose pattern matches `key`.
     #[inline]
     pub(crate) fn lookup(&self, key: &str) -> Option<usize> {
-        let last = key.as_bytes().last()?.to_ascii_lowercase() as usize;
-        let bucket = &self.bucketed[self.starts[last] as usize..self.starts[last + 1] as usize];
-        let from_bucket = bucket
-            .iter()
-            .find(|(p, _)| p.matches(key))
-            .map(|(_, rule)| *rule);
-        let from_open = self
-            .open_ended
-            .iter()
-            .take_while(|(_, rule)| from_bucket.is_none_or(|b| *rule < b))
-            .find(|(p, _)| p.matches(key))
-            .map(|(_, rule)| *rule);
-        from_open.or(from_bucket)
+        let mut best: Option<usize> = None;
+        let mut consider = |entry: u32| {
+            if let Some((pattern, rule)) = self.entries.get(entry as usize) {
+                if best.is_none_or(|b| *rule < b) && pattern.matches(key) {
+                    best = Some(*rule);
+                }
+            }
+        };
+        let mut node = 0usize;
+        for &b in key.as_bytes().iter().rev() {
+            let b = b.to_ascii_lowercase();
+            let Some(&(_, next)) = self.nodes[node].children.iter().find(|(c, _)| *c == b) else {
+                break;
+            };
+            node = next as usize;
+            for &entry in &self.nodes[node].ends {
+                consider(entry);
+            }
+        }
+        for &entry in &self.open_ended {
+            consider(entry);
+        }
+        best
     }
 }
 
@@ -276,7 +331,11 @@ mod tests {
             (p("db.*"), 1),
             (p("user.password"), 0),
             (p("*d"), 9),
+            (p("pre*"), 2),
+            (p("a*b*c"), 4),
         ]);
+        assert_eq!(index.lookup("prefix.password"), Some(2));
+        assert_eq!(index.lookup("A-B-C"), Some(4));
         assert_eq!(index.lookup("user.password"), Some(0));
         assert_eq!(index.lookup("db.password"), Some(1));
         assert_eq!(index.lookup("x.password"), Some(3));

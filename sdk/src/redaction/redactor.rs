@@ -6,6 +6,7 @@ use super::counters::{RedactionCounters, RuleCounters};
 use super::hashing::KeyedHasher;
 use super::key_pattern::{KeyIndex, KeyPattern};
 use super::scan::{self, query::ParamNames, Facts};
+use crate::trace::FinishedSpan;
 use opentelemetry::trace::{Event, Link, Status};
 use opentelemetry::{Array, KeyValue, StringValue, Value};
 use opentelemetry_sdk::trace::SpanData;
@@ -148,7 +149,7 @@ impl ValueRule {
             ValueScanner::QuerySecrets(_) => (scan::EQUALS, 0),
             ValueScanner::AuthCredentials => (scan::LETTER_B, 0),
             ValueScanner::Jwt => (scan::UPPER_J, 0),
-            ValueScanner::CardNumber => (scan::DIGIT, scan::card::MIN_DIGITS),
+            ValueScanner::CardNumber => (scan::DIGIT_RUN4, scan::card::MIN_DIGITS),
             ValueScanner::Email => (scan::AT, 0),
         };
         ValueRule {
@@ -371,6 +372,22 @@ impl Redactor {
             &mut span.links.links,
         );
         self.redact_status(&mut span.status);
+    }
+
+    /// Redact one of tracekit's own finished spans (see
+    /// [`Redactor::redact_parts`]), as a processor sees it before export.
+    pub fn redact_finished_span(&self, span: &mut FinishedSpan) {
+        if self.is_noop() {
+            return;
+        }
+        // Three disjoint parts behind three `&mut self` accessors: move the
+        // events and links out (no allocation) while the attributes are
+        // borrowed.
+        let mut events = std::mem::take(span.events_mut());
+        let mut links = std::mem::take(span.links_mut());
+        self.redact_parts(span.attributes_mut(), &mut events, &mut links);
+        *span.events_mut() = events;
+        *span.links_mut() = links;
     }
 
     /// Apply the value rules to an error status description.

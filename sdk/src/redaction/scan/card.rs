@@ -1,6 +1,9 @@
 //! Payment card numbers (PANs): 13 to 19 digits, optionally grouped with
 //! single spaces or dashes, passing the Luhn check, not starting with `0`
-//! (ISO/IEC 7812 assigns no card issuer the major industry identifier 0).
+//! (ISO/IEC 7812 assigns no card issuer the major industry identifier 0),
+//! with at least one group of four or more digits (every printed card
+//! format has one: 4-4-4-4, 4-6-5, 4-6-4, 4-4-4-4-3), which lets strings
+//! without four consecutive digits skip this scanner entirely.
 //!
 //! Digits are first split into *groups* (maximal runs of digits); groups
 //! joined by exactly one space or dash form a *sequence*. A candidate is a
@@ -14,6 +17,8 @@ use super::Rewriter;
 
 /// Fewest digits in a card number.
 pub(crate) const MIN_DIGITS: usize = 13;
+/// Digits of the longest group a card number must have.
+const MIN_GROUP: usize = 4;
 /// Most digits in a card number.
 const MAX_DIGITS: usize = 19;
 
@@ -28,29 +33,42 @@ pub(crate) fn redact(text: &str, mask: &str) -> Option<String> {
             i += 1;
             continue;
         }
-        // Collect the sequence starting here.
-        groups.clear();
+        // Measure the sequence starting here; only one long enough to hold
+        // a card number has its groups collected (allocation stays rare).
+        let start = i;
         let mut digits = 0usize;
         loop {
-            let start = i;
             while i < bytes.len() && bytes[i].is_ascii_digit() {
+                digits += 1;
                 i += 1;
             }
-            groups.push((start, i));
-            digits += i - start;
-            let joined = i + 1 < bytes.len()
-                && (bytes[i] == b' ' || bytes[i] == b'-')
-                && bytes[i + 1].is_ascii_digit();
-            if !joined {
+            if !joins(bytes, i) {
                 break;
             }
             i += 1;
         }
         if digits >= MIN_DIGITS {
+            groups.clear();
+            let mut g = start;
+            while g < i {
+                let group_start = g;
+                while g < i && bytes[g].is_ascii_digit() {
+                    g += 1;
+                }
+                groups.push((group_start, g));
+                g += 1; // the separator
+            }
             redact_sequence(bytes, &groups, mask, &mut out);
         }
     }
     out.finish(mask)
+}
+
+/// Whether the digit group ending at `i` continues: one space or dash, then
+/// a digit.
+#[inline]
+fn joins(bytes: &[u8], i: usize) -> bool {
+    i + 1 < bytes.len() && (bytes[i] == b' ' || bytes[i] == b'-') && bytes[i + 1].is_ascii_digit()
 }
 
 /// Find and replace the card numbers inside one sequence of digit groups.
@@ -74,7 +92,7 @@ fn redact_sequence(bytes: &[u8], groups: &[(usize, usize)], mask: &str, out: &mu
 }
 
 /// How many leading groups of `groups` form the longest Luhn-valid card
-/// number (13 to 19 digits), if any.
+/// number (13 to 19 digits, one group of at least 4), if any.
 ///
 /// One pass over at most 19 digits: the Luhn sum of the first `n` digits
 /// doubles the digits whose distance to the last one is odd, so keeping the
@@ -85,10 +103,12 @@ fn longest_valid_end(bytes: &[u8], groups: &[(usize, usize)]) -> Option<usize> {
     let mut doubled = [0u32; 2];
     let mut n = 0usize;
     let mut best = None;
+    let mut longest_group = 0;
     for (g, &(gs, ge)) in groups.iter().enumerate() {
         if n + (ge - gs) > MAX_DIGITS {
             break;
         }
+        longest_group = longest_group.max(ge - gs);
         for &b in &bytes[gs..ge] {
             let d = u32::from(b - b'0');
             plain[n % 2] += d;
@@ -96,7 +116,10 @@ fn longest_valid_end(bytes: &[u8], groups: &[(usize, usize)]) -> Option<usize> {
             n += 1;
         }
         // Digit i is doubled when (n - 1 - i) is odd, i.e. i % 2 == n % 2.
-        if n >= MIN_DIGITS && (plain[(n - 1) % 2] + doubled[n % 2]).is_multiple_of(10) {
+        if n >= MIN_DIGITS
+            && longest_group >= MIN_GROUP
+            && (plain[(n - 1) % 2] + doubled[n % 2]).is_multiple_of(10)
+        {
             best = Some(g + 1);
         }
     }
@@ -157,6 +180,8 @@ mod tests {
         assert_eq!(redact("0000000000000000", "M"), None);
         // Double separators break a sequence.
         assert_eq!(redact("4111  1111  1111  1111", "M"), None);
+        // No group of four digits: no printed card looks like this.
+        assert_eq!(redact("411 111 111 111 111 1", "M"), None);
     }
 
     #[test]
@@ -179,12 +204,23 @@ mod tests {
     fn incremental_luhn_agrees_with_the_textbook_check() {
         let mut rng = fastrand::Rng::with_seed(7);
         for _ in 0..5_000 {
-            let len = rng.usize(13..=19);
+            let len = rng.usize(13..=24);
             let digits: Vec<u8> = (0..len).map(|_| b'0' + rng.u8(0..10)).collect();
-            let groups: Vec<(usize, usize)> = (0..len).map(|i| (i, i + 1)).collect();
-            let expected = (MIN_DIGITS..=len)
-                .rev()
-                .find(|&n| luhn_valid(&digits, &groups[..n]));
+            // Random group sizes over the same digits.
+            let mut groups = Vec::new();
+            let mut at = 0;
+            while at < len {
+                let size = rng.usize(1..=6).min(len - at);
+                groups.push((at, at + size));
+                at += size;
+            }
+            let expected = (1..=groups.len()).rev().find(|&k| {
+                let n: usize = groups[..k].iter().map(|(a, b)| b - a).sum();
+                let longest = groups[..k].iter().map(|(a, b)| b - a).max().unwrap_or(0);
+                (MIN_DIGITS..=MAX_DIGITS).contains(&n)
+                    && longest >= MIN_GROUP
+                    && luhn_valid(&digits, &groups[..k])
+            });
             assert_eq!(longest_valid_end(&digits, &groups), expected);
         }
     }

@@ -27,23 +27,8 @@ pub(crate) const COLON: u8 = 1 << 3;
 pub(crate) const UPPER_J: u8 = 1 << 4;
 /// The string has a `b` or `B` (`Bearer`, `Basic`).
 pub(crate) const LETTER_B: u8 = 1 << 5;
-
-/// Byte class table behind [`Facts::of`].
-static CLASS: [u8; 256] = {
-    let mut table = [0u8; 256];
-    let mut d = b'0';
-    while d <= b'9' {
-        table[d as usize] = DIGIT;
-        d += 1;
-    }
-    table[b'@' as usize] = AT;
-    table[b'=' as usize] = EQUALS;
-    table[b':' as usize] = COLON;
-    table[b'J' as usize] = UPPER_J;
-    table[b'b' as usize] = LETTER_B;
-    table[b'B' as usize] = LETTER_B;
-    table
-};
+/// The string has four consecutive ASCII digits.
+pub(crate) const DIGIT_RUN4: u8 = 1 << 6;
 
 /// What one pass over a string found: which trigger bytes occur and how many
 /// digits there are.
@@ -56,23 +41,110 @@ pub(crate) struct Facts {
 }
 
 impl Facts {
-    /// Classify `bytes` in one pass.
+    /// Classify `bytes` in one pass, eight bytes at a time (SWAR: plain
+    /// 64-bit arithmetic on packed bytes, no per-byte branches).
     #[inline]
     pub(crate) fn of(bytes: &[u8]) -> Facts {
-        let mut flags = 0u8;
-        let mut digits = 0usize;
-        for &b in bytes {
-            let class = CLASS[b as usize];
-            flags |= class;
-            digits += (class & DIGIT) as usize;
+        let mut words = bytes.chunks_exact(8);
+        let mut acc = Accumulator::default();
+        for word in &mut words {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            acc.add(u64::from_le_bytes(w));
         }
-        Facts { flags, digits }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            // Zero padding triggers nothing and is not a digit.
+            let mut w = 0u64;
+            for (i, &b) in rest.iter().enumerate() {
+                w |= u64::from(b) << (8 * i);
+            }
+            acc.add(w);
+        }
+        acc.finish()
     }
 
     /// Whether every bit of `needed` is present.
     #[inline]
     pub(crate) fn has(&self, needed: u8) -> bool {
         self.flags & needed == needed
+    }
+}
+
+const LOW: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `x` that is zero (exact).
+#[inline]
+fn zero_bytes(x: u64) -> u64 {
+    x.wrapping_sub(LOW) & !x & HIGH
+}
+
+/// The high bit of each byte of `w` equal to `b`.
+#[inline]
+fn bytes_equal(w: u64, b: u8) -> u64 {
+    zero_bytes(w ^ (LOW * u64::from(b)))
+}
+
+/// The high bit of each byte of `w` that is an ASCII digit (exact: setting
+/// every high bit first keeps the subtractions inside their byte).
+#[inline]
+fn digit_bytes(w: u64) -> u64 {
+    let set = w | HIGH;
+    let ge_0 = set.wrapping_sub(LOW * 0x30);
+    let ge_colon = set.wrapping_sub(LOW * 0x3A);
+    ge_0 & !ge_colon & !w & HIGH
+}
+
+/// Running state of [`Facts::of`].
+#[derive(Default)]
+struct Accumulator {
+    any: [u64; 5],
+    digits: usize,
+    /// Digit mask of the previous word, for runs crossing a word boundary.
+    prev_digits: u64,
+    run4: bool,
+}
+
+impl Accumulator {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        let d = digit_bytes(w);
+        // Digits are counted only where there are some (the count is a
+        // software popcount on baseline x86-64).
+        if d != 0 {
+            self.digits += d.count_ones() as usize;
+        }
+        // Four consecutive digit bytes: the mask ANDed with itself shifted
+        // by one, two and three bytes (little-endian: later bytes are
+        // higher), the previous word's top bytes filling in from below.
+        let joined = |k: u32| (d << (8 * k)) | (self.prev_digits >> (64 - 8 * k));
+        self.run4 |= d & joined(1) & joined(2) & joined(3) != 0;
+        self.prev_digits = d;
+        self.any[0] |= bytes_equal(w, b'@');
+        self.any[1] |= bytes_equal(w, b'=');
+        self.any[2] |= bytes_equal(w, b':');
+        self.any[3] |= bytes_equal(w, b'J');
+        self.any[4] |= bytes_equal(w | (LOW * 0x20), b'b');
+    }
+
+    fn finish(self) -> Facts {
+        let mut flags = 0;
+        for (mask, bit) in self.any.iter().zip([AT, EQUALS, COLON, UPPER_J, LETTER_B]) {
+            if *mask != 0 {
+                flags |= bit;
+            }
+        }
+        if self.digits > 0 {
+            flags |= DIGIT;
+        }
+        if self.run4 {
+            flags |= DIGIT_RUN4;
+        }
+        Facts {
+            flags,
+            digits: self.digits,
+        }
     }
 }
 
@@ -166,6 +238,58 @@ mod tests {
         let none = Facts::of("GET /users/{id} é".as_bytes());
         assert_eq!(none.flags, 0);
         assert_eq!(none.digits, 0);
+        // `"` is 0x22, `B` with the case bit; only real b/B count.
+        assert_eq!(Facts::of(b"\"\x02B").flags, LETTER_B);
+        // Counts past one chunk are exact.
+        let long = "1a".repeat(1000);
+        assert_eq!(Facts::of(long.as_bytes()).digits, 1000);
+        assert!(!Facts::of(long.as_bytes()).has(DIGIT_RUN4));
+    }
+
+    /// The byte-at-a-time definition the SWAR pass must agree with.
+    fn reference(bytes: &[u8]) -> Facts {
+        let mut flags = 0;
+        let mut run = 0;
+        let mut digits = 0;
+        for &c in bytes {
+            if c.is_ascii_digit() {
+                digits += 1;
+                run += 1;
+                flags |= DIGIT;
+                if run >= 4 {
+                    flags |= DIGIT_RUN4;
+                }
+            } else {
+                run = 0;
+            }
+            flags |= match c {
+                b'@' => AT,
+                b'=' => EQUALS,
+                b':' => COLON,
+                b'J' => UPPER_J,
+                b'b' | b'B' => LETTER_B,
+                _ => 0,
+            };
+        }
+        Facts { flags, digits }
+    }
+
+    #[test]
+    fn swar_pass_agrees_with_the_byte_loop() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        let alphabet = b"0123456789@=:JbBa/\x00\x7f\x80\xff\xb0\xba\xc0";
+        for _ in 0..20_000 {
+            let len = rng.usize(0..40);
+            let s: Vec<u8> = (0..len)
+                .map(|_| alphabet[rng.usize(0..alphabet.len())])
+                .collect();
+            assert_eq!(Facts::of(&s), reference(&s), "{s:?}");
+        }
+        for i in 0..16 {
+            let mut s = vec![b'x'; 24];
+            s[i..i + 4].copy_from_slice(b"1234");
+            assert!(Facts::of(&s).has(DIGIT_RUN4), "run at {i}");
+        }
     }
 
     #[test]
