@@ -11,6 +11,7 @@ use crate::env::{parse_bool, warn_invalid, EnvSource, ProcessEnv};
 use crate::export::console::ConsoleExporter;
 use crate::export::otlp::OtlpConfig;
 use crate::layer::fmt::LogFormat;
+use crate::redaction::{RedactionConfig, RedactionCounters, Redactor};
 use crate::resource::ResourceConfig;
 use crate::trace::processor::{ExportSink, SinkExporter};
 use crate::trace::{
@@ -82,6 +83,7 @@ pub struct TracekitBuilder {
     shutdown_timeout: Duration,
     tracing_subscriber: bool,
     log_format: Option<LogFormat>,
+    redaction: Option<RedactionConfig>,
 }
 
 impl std::fmt::Debug for TracekitBuilder {
@@ -110,6 +112,7 @@ impl Default for TracekitBuilder {
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             tracing_subscriber: true,
             log_format: None,
+            redaction: None,
         }
     }
 }
@@ -212,6 +215,14 @@ impl TracekitBuilder {
         self
     }
 
+    /// The redaction rules applied to every span before export (default:
+    /// [`RedactionConfig::new`], the safe defaults). The `TRACEKIT_REDACT_*`
+    /// variables still apply on top.
+    pub fn redaction(mut self, config: RedactionConfig) -> Self {
+        self.redaction = Some(config);
+        self
+    }
+
     /// Read configuration from `env` instead of the process environment.
     pub fn with_env(mut self, env: impl EnvSource + 'static) -> Self {
         self.env = Box::new(env);
@@ -280,11 +291,16 @@ impl TracekitBuilder {
             }
         };
 
+        let redactor = Arc::new(self.redaction.unwrap_or_default().apply_env(env).build());
+
         let mut builder = TracerProvider::builder()
             .with_boxed_sampler(sampler)
             .with_span_limits(limits)
             .with_resource(resource)
             .disabled(disabled);
+        if !redactor.is_noop() {
+            builder = builder.with_span_transform(redactor.clone());
+        }
         if !disabled {
             for p in self.processors {
                 builder = builder.with_boxed_span_processor(p);
@@ -321,6 +337,7 @@ impl TracekitBuilder {
         Tracekit {
             provider: builder.build(),
             propagator,
+            redactor,
             shutdown_timeout: self.shutdown_timeout,
         }
     }
@@ -414,6 +431,7 @@ impl TextMapPropagator for SharedPropagator {
 pub struct Tracekit {
     provider: TracerProvider,
     propagator: Arc<dyn TextMapPropagator + Send + Sync>,
+    redactor: Arc<Redactor>,
     shutdown_timeout: Duration,
 }
 
@@ -444,6 +462,11 @@ impl Tracekit {
     /// The span counters.
     pub fn counters(&self) -> SpanCounters {
         self.provider.counters()
+    }
+
+    /// How many values each redaction rule has redacted so far.
+    pub fn redaction_counters(&self) -> RedactionCounters {
+        self.redactor.counters()
     }
 
     /// Flush and shut down, waiting at most the configured timeout.
@@ -480,6 +503,11 @@ impl TracekitGuard {
     /// The span counters.
     pub fn counters(&self) -> SpanCounters {
         self.tracekit.counters()
+    }
+
+    /// How many values each redaction rule has redacted so far.
+    pub fn redaction_counters(&self) -> RedactionCounters {
+        self.tracekit.redaction_counters()
     }
 
     /// Flush everything ended so far.

@@ -53,6 +53,7 @@ pub mod env;
 pub mod export;
 mod init;
 pub mod layer;
+pub mod redaction;
 pub mod resource;
 pub mod testing;
 pub mod trace;

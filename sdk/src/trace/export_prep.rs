@@ -9,7 +9,7 @@
 
 use super::finished_span::SpanRecord;
 use super::limits::truncate_values;
-use opentelemetry::trace::{Event, Link};
+use opentelemetry::trace::{Event, Link, Status};
 use opentelemetry::KeyValue;
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -20,6 +20,10 @@ pub trait SpanTransform: Send + Sync + Debug {
     /// Rewrite the span's attributes, and those of its events and links, in
     /// place.
     fn transform(&self, attributes: &mut Vec<KeyValue>, events: &mut [Event], links: &mut [Link]);
+
+    /// Rewrite the span's status (an error description may repeat a
+    /// secret). Does nothing unless overridden.
+    fn transform_status(&self, _status: &mut Status) {}
 }
 
 /// What the export path does to every span of one provider.

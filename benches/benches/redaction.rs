@@ -1,0 +1,169 @@
+//! Redaction cost per span: a typical HTTP server span with 8 attributes
+//! (string and integer), recorded through the OpenTelemetry `Tracer` API,
+//! ended, then (as the export path does, off the application's thread)
+//! redacted and converted to `SpanData`. Measured on one thread so the
+//! whole cost is counted.
+//!
+//! Ids: `redaction/<impl>/<case>`:
+//! - `<impl>`: `tracekit` (default rules), `tracekit_off` (a redactor with
+//!   no rules), `otel_sdk` (the official SDK, which has no redaction; its
+//!   processor receives the span already converted to `SpanData`), the
+//!   anchor;
+//! - `<case>`: `8_attrs_no_match` (nothing to redact) and `8_attrs_2_match`
+//!   (an `Authorization` header and a `?access_token=` URL);
+//! - plus `redaction/tracekit/redact_only_<case>`: the engine alone on the
+//!   same 8 attributes (set-up excluded).
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use opentelemetry::trace::{Span as _, SpanKind, TracerProvider as _};
+use opentelemetry::KeyValue;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+use tracekit::redaction::Redactor;
+use tracekit::{FinishedSpan, ProcessorError, SpanProcessor};
+
+const USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
+
+/// A server span's attributes, none of which holds anything to redact.
+fn no_match() -> Vec<KeyValue> {
+    vec![
+        KeyValue::new("http.request.method", "GET"),
+        KeyValue::new("http.route", "/api/v1/users/{id}/orders"),
+        KeyValue::new(
+            "url.full",
+            "https://api.example.com/api/v1/users/42/orders?page=2&sort=desc",
+        ),
+        KeyValue::new("user_agent.original", USER_AGENT),
+        KeyValue::new("http.response.status_code", 200_i64),
+        KeyValue::new("server.address", "api.example.com"),
+        KeyValue::new("server.port", 443_i64),
+        KeyValue::new("network.protocol.version", "1.1"),
+    ]
+}
+
+/// The same span where two attributes hold a secret.
+fn two_match() -> Vec<KeyValue> {
+    vec![
+        KeyValue::new("http.request.method", "GET"),
+        KeyValue::new("http.route", "/api/v1/users/{id}/orders"),
+        KeyValue::new(
+            "url.full",
+            "https://api.example.com/api/v1/users/42/orders?page=2&access_token=abc123",
+        ),
+        KeyValue::new("user_agent.original", USER_AGENT),
+        KeyValue::new("http.response.status_code", 200_i64),
+        KeyValue::new("server.address", "api.example.com"),
+        KeyValue::new("server.port", 443_i64),
+        KeyValue::new("http.request.header.authorization", "Bearer abc123"),
+    ]
+}
+
+/// The export path, synchronously: redact the finished span, convert it to
+/// `SpanData`, drop it.
+#[derive(Debug)]
+struct RedactAndConvert {
+    redactor: Arc<Redactor>,
+}
+
+impl SpanProcessor for RedactAndConvert {
+    fn on_end(&self, mut span: FinishedSpan) {
+        self.redactor.redact_finished_span(&mut span);
+        black_box(span.into_span_data());
+    }
+    fn force_flush(&self, _timeout: Duration) -> Result<(), ProcessorError> {
+        Ok(())
+    }
+    fn shutdown(&self, _timeout: Duration) -> Result<(), ProcessorError> {
+        Ok(())
+    }
+}
+
+/// The official SDK's counterpart: its processors receive `SpanData`.
+#[derive(Debug)]
+struct DropSpanData;
+
+impl opentelemetry_sdk::trace::SpanProcessor for DropSpanData {
+    fn on_start(&self, _span: &mut opentelemetry_sdk::trace::Span, _cx: &opentelemetry::Context) {}
+    fn on_end(&self, span: opentelemetry_sdk::trace::SpanData) {
+        black_box(span);
+    }
+    fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
+        Ok(())
+    }
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> opentelemetry_sdk::error::OTelSdkResult {
+        Ok(())
+    }
+}
+
+fn span_cases<T: opentelemetry::trace::Tracer>(c: &mut Criterion, imp: &str, tracer: &T) {
+    let mut group = c.benchmark_group("redaction");
+    group
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    for (case, attrs) in [
+        ("8_attrs_no_match", no_match as fn() -> Vec<KeyValue>),
+        ("8_attrs_2_match", two_match),
+    ] {
+        group.bench_function(format!("{imp}/{case}"), |b| {
+            b.iter(|| {
+                let mut span = tracer
+                    .span_builder(black_box("GET /api/v1/users/{id}/orders"))
+                    .with_kind(SpanKind::Server)
+                    .with_attributes(attrs())
+                    .start(tracer);
+                span.end();
+            })
+        });
+    }
+    group.finish();
+}
+
+fn tracekit_tracer(redactor: Redactor) -> (tracekit::TracerProvider, tracekit::Tracer) {
+    let provider = tracekit::TracerProvider::builder()
+        .with_sampler(tracekit_samplers::AlwaysOn)
+        .with_span_processor(RedactAndConvert {
+            redactor: Arc::new(redactor),
+        })
+        .build();
+    let tracer = provider.tracer("bench");
+    (provider, tracer)
+}
+
+fn bench(c: &mut Criterion) {
+    let (on, on_tracer) = tracekit_tracer(Redactor::default());
+    span_cases(c, "tracekit", &on_tracer);
+    let (off, off_tracer) = tracekit_tracer(Redactor::disabled());
+    span_cases(c, "tracekit_off", &off_tracer);
+    let _ = on.shutdown(Duration::from_secs(1));
+    let _ = off.shutdown(Duration::from_secs(1));
+
+    let ot = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_sampler(opentelemetry_sdk::trace::Sampler::AlwaysOn)
+        .with_span_processor(DropSpanData)
+        .build();
+    span_cases(c, "otel_sdk", &ot.tracer("bench"));
+    let _ = ot.shutdown();
+
+    let redactor = Redactor::default();
+    let mut group = c.benchmark_group("redaction");
+    group
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    for (case, attrs) in [
+        ("8_attrs_no_match", no_match as fn() -> Vec<KeyValue>),
+        ("8_attrs_2_match", two_match),
+    ] {
+        group.bench_function(format!("tracekit/redact_only_{case}"), |b| {
+            b.iter_batched_ref(
+                attrs,
+                |attrs| redactor.redact_parts(attrs, &mut [], &mut []),
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,133 @@
+//! Redaction: sensitive data never leaves the process.
+//!
+//! A [`Redactor`] rewrites every finished span before any exporter sees it:
+//! span attributes, event attributes (exception messages and stack traces
+//! included), link attributes, and the error status description. Span
+//! names are left alone. It runs off the application's thread, in the
+//! export path, and *before* attribute values are truncated to the span
+//! limits, so a secret is never cut in half before it is checked.
+//!
+//! # Design
+//!
+//! The rules form an ordered list of two kinds:
+//!
+//! * **Key rules** decide by attribute key: an exact key or a `*` glob
+//!   ([`KeyPattern`], ASCII case ignored). The action ([`KeyAction`]) is to
+//!   delete the attribute, replace its value with the mask (`REDACTED`),
+//!   replace it with a keyed hash (`hmac-sha256:<16 hex digits>`, HMAC-SHA256
+//!   with a configured key, so equal values still group together), or keep
+//!   it untouched. Rules added by configuration run before the built-in ones,
+//!   and the first rule whose pattern matches decides. Patterns are indexed
+//!   by their last byte, so a key is compared with a handful of patterns at
+//!   most.
+//! * **Value rules** scan every string value (and every string of a string
+//!   array) of the attributes no key rule claimed, each rewriting its matches
+//!   in place and handing the result to the next. They are hand-written
+//!   linear-time scanners, never regular expressions: a single pass
+//!   classifies the string's bytes, and only the scanners whose trigger
+//!   bytes occur (`@`, `=`, `:`, `J`, `b`, 13 or more digits with four in a
+//!   row) run. That classification handles eight bytes per step (SWAR).
+//!
+//! Applying a redactor allocates only when it rewrites something. Every
+//! rule counts the values it redacted ([`Redactor::counters`]).
+//!
+//! # Built-in rules
+//!
+//! | name | kind | default | what it does |
+//! |---|---|---|---|
+//! | `credential_headers` | key | on | masks `http.request.header.{authorization, proxy-authorization, cookie, set-cookie, x-api-key, x-auth-token, x-csrf-token, x-xsrf-token, x-amz-security-token}`, `http.response.header.{set-cookie, authorization}`, and `{rpc, rpc.grpc, rpc.connect_rpc}.request.metadata.{authorization, cookie, x-api-key}` |
+//! | `secret_keys` | key | on | masks keys ending in `password`, `passwd`, `passphrase`, `secret`, `token`, `api_key`, `api-key`, `apikey`, `access_key`, `access-key`, `secret_key`, `secret-key`, `private_key`, `private-key`, `credential`, `credentials` |
+//! | `url_credentials` | value | on | `https://user:pass@host` → `https://REDACTED:REDACTED@host`; `https://token@host` → `https://REDACTED@host` |
+//! | `query_secrets` | value | on | `name=value` with a sensitive name (`password`, `passwd`, `pwd`, `pass`, `passphrase`, `secret`, `client_secret`, `token`, `access_token`, `refresh_token`, `id_token`, `auth_token`, `session_token`, `api_key`, `apikey`, `api-key`, `x-api-key`, `key`, `signature`, `sig`, `credential(s)`, `private_key`, `jwt`, `X-Amz-Signature`, `X-Amz-Credential`, `X-Amz-Security-Token`, `X-Goog-Signature`, `X-Goog-Credential`, `AWSAccessKeyId`; case ignored) → `name=REDACTED`, in query strings, forms, cookies and text |
+//! | `auth_credentials` | value | on | `Bearer <token>` → `Bearer REDACTED`; `Basic <base64(user:pass)>` → `Basic REDACTED` |
+//! | `jwt` | value | on | three (or five) base64url segments, the first starting with `eyJ` → `REDACTED` |
+//! | `card_number` | value | on | 13–19 digits, single spaces or dashes allowed between groups (one group of 4+ digits), Luhn-valid, not starting with `0` → `REDACTED` |
+//! | `email` | value | off (personal data) | `alice@example.com` → `a***@example.com` |
+//! | `personal_data_keys` | key | off (personal data) | hashes (with a hash key) or masks `user.email`, `user.name`, `user.full_name`, `user.id`, `enduser.id`, `client.address` |
+//!
+//! Key rules run first (configured ones, then `credential_headers`,
+//! `secret_keys`, `personal_data_keys`), then the value rules in the order
+//! of the table. A JWT sent as `Bearer eyJ…` is therefore counted under
+//! `auth_credentials`, and a card number in `?token=4111…` under
+//! `query_secrets`.
+//!
+//! # Environment variables
+//!
+//! Read by [`RedactionConfig::from_env`] / [`RedactionConfig::apply_env`].
+//! Empty values count as unset; an invalid value or list entry gets one
+//! warning per variable and is skipped, never a panic.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `TRACEKIT_REDACT_DEFAULTS` | `true` | `false` turns the default rules off |
+//! | `TRACEKIT_REDACT_PERSONAL_DATA` | `false` | `true` turns `email` and `personal_data_keys` on |
+//! | `TRACEKIT_REDACT_ENABLE` | none | comma list of built-in rule names to turn on |
+//! | `TRACEKIT_REDACT_DISABLE` | none | comma list of built-in rule names to turn off |
+//! | `TRACEKIT_REDACT_KEEP_KEYS` | none | comma list of keys/globs left untouched |
+//! | `TRACEKIT_REDACT_DELETE_KEYS` | none | comma list of keys/globs whose attributes are deleted |
+//! | `TRACEKIT_REDACT_HASH_KEYS` | none | comma list of keys/globs whose values are hashed |
+//! | `TRACEKIT_REDACT_MASK_KEYS` | none | comma list of keys/globs whose values are masked |
+//! | `TRACEKIT_REDACT_PARAMS` | none | comma list of extra sensitive parameter names for `query_secrets` |
+//! | `TRACEKIT_REDACT_HASH_KEY` | none | the HMAC-SHA256 key (at least 16 bytes); without it hash rules mask, with one warning |
+//! | `TRACEKIT_REDACT_MASK` | `REDACTED` | the mask text |
+//!
+//! # Example
+//!
+//! ```
+//! use opentelemetry::trace::{Event, Link};
+//! use opentelemetry::KeyValue;
+//! use std::time::SystemTime;
+//! use tracekit::redaction::RedactionConfig;
+//!
+//! let redactor = RedactionConfig::new()
+//!     .delete("*.ssn")
+//!     .hash("user.id")
+//!     .with_hash_key(b"from-your-secret-store-0123456789")
+//!     .build();
+//!
+//! let mut attributes = vec![
+//!     KeyValue::new("customer.ssn", "078-05-1120"),
+//!     KeyValue::new("user.id", "alice"),
+//!     KeyValue::new("http.request.method", "GET"),
+//! ];
+//! let mut events = vec![Event::new(
+//!     "exception",
+//!     SystemTime::now(),
+//!     vec![KeyValue::new(
+//!         "exception.message",
+//!         "charge failed for 4111-1111-1111-1111 (Bearer abc.def)",
+//!     )],
+//!     0,
+//! )];
+//! let mut links: Vec<Link> = Vec::new();
+//! redactor.redact_parts(&mut attributes, &mut events, &mut links);
+//!
+//! assert_eq!(attributes.len(), 2);
+//! assert!(attributes[0].value.as_str().starts_with("hmac-sha256:"));
+//! assert_eq!(
+//!     events[0].attributes[0].value.as_str(),
+//!     "charge failed for REDACTED (Bearer REDACTED)"
+//! );
+//! let counters = redactor.counters();
+//! assert_eq!(counters.get("delete:*.ssn"), Some(1));
+//! assert_eq!(counters.get("card_number"), Some(1));
+//! ```
+
+mod config;
+mod counters;
+mod env_config;
+mod hashing;
+mod key_pattern;
+mod redactor;
+mod scan;
+mod transform;
+
+pub use config::{BuiltinRule, InvalidRule, KeyAction, RedactionConfig, DEFAULT_MASK};
+pub use counters::{RedactionCounters, RuleCount};
+pub use env_config::{
+    DEFAULTS_VAR, DELETE_KEYS_VAR, DISABLE_VAR, ENABLE_VAR, HASH_KEYS_VAR, HASH_KEY_VAR,
+    KEEP_KEYS_VAR, MASK_KEYS_VAR, MASK_VAR, PARAMS_VAR, PERSONAL_DATA_VAR,
+};
+pub use hashing::MIN_HASH_KEY_LEN;
+pub use key_pattern::{InvalidPattern, KeyPattern};
+pub use redactor::Redactor;

@@ -1,0 +1,599 @@
+//! [`Redactor`]: the compiled rules, applied to a finished span's
+//! attributes, events and links.
+
+use super::config::{BuiltinRule, InvalidRule, KeyAction, RedactionConfig};
+use super::counters::{RedactionCounters, RuleCounters};
+use super::hashing::KeyedHasher;
+use super::key_pattern::{KeyIndex, KeyPattern};
+use super::scan::{self, query::ParamNames, Facts};
+use crate::trace::FinishedSpan;
+use opentelemetry::trace::{Event, Link, Status};
+use opentelemetry::{Array, KeyValue, StringValue, Value};
+use opentelemetry_sdk::trace::SpanData;
+use opentelemetry_semantic_conventions::attribute::{
+    CLIENT_ADDRESS, ENDUSER_ID, HTTP_REQUEST_HEADER, HTTP_RESPONSE_HEADER, RPC_REQUEST_METADATA,
+    USER_EMAIL, USER_FULL_NAME, USER_ID, USER_NAME,
+};
+// The per-system names were renamed to `rpc.request.metadata`, but
+// instrumentations built on older conventions still emit them.
+#[allow(deprecated)]
+use opentelemetry_semantic_conventions::attribute::{
+    RPC_CONNECT_RPC_REQUEST_METADATA, RPC_GRPC_REQUEST_METADATA,
+};
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Shortest string any value rule can match (`pwd=x`, `sig=x`).
+const MIN_MATCH_LEN: usize = 5;
+
+/// Credential-carrying request headers (lowercase, as the semantic
+/// conventions normalise header names).
+const CREDENTIAL_REQUEST_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+    "x-auth-token",
+    "x-csrf-token",
+    "x-xsrf-token",
+    "x-amz-security-token",
+];
+
+/// Credential-carrying response headers.
+const CREDENTIAL_RESPONSE_HEADERS: &[&str] = &["set-cookie", "authorization"];
+
+/// Credential-carrying RPC request metadata keys.
+const CREDENTIAL_RPC_METADATA: &[&str] = &["authorization", "cookie", "x-api-key"];
+
+/// Key endings that name a secret (matched as `*<ending>`).
+const SECRET_KEY_ENDINGS: &[&str] = &[
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "api_key",
+    "api-key",
+    "apikey",
+    "access_key",
+    "access-key",
+    "secret_key",
+    "secret-key",
+    "private_key",
+    "private-key",
+    "credential",
+    "credentials",
+];
+
+/// The full list of built-in key patterns for `rule` (empty for value rules).
+pub(crate) fn builtin_key_patterns(rule: BuiltinRule) -> Vec<String> {
+    match rule {
+        BuiltinRule::CredentialHeaders => {
+            let mut keys: Vec<String> = CREDENTIAL_REQUEST_HEADERS
+                .iter()
+                .map(|h| format!("{HTTP_REQUEST_HEADER}.{h}"))
+                .collect();
+            keys.extend(
+                CREDENTIAL_RESPONSE_HEADERS
+                    .iter()
+                    .map(|h| format!("{HTTP_RESPONSE_HEADER}.{h}")),
+            );
+            #[allow(deprecated)]
+            let prefixes = [
+                RPC_REQUEST_METADATA,
+                RPC_GRPC_REQUEST_METADATA,
+                RPC_CONNECT_RPC_REQUEST_METADATA,
+            ];
+            for prefix in prefixes {
+                keys.extend(
+                    CREDENTIAL_RPC_METADATA
+                        .iter()
+                        .map(|k| format!("{prefix}.{k}")),
+                );
+            }
+            keys
+        }
+        BuiltinRule::SecretKeys => SECRET_KEY_ENDINGS.iter().map(|e| format!("*{e}")).collect(),
+        BuiltinRule::PersonalDataKeys => [
+            USER_EMAIL,
+            USER_NAME,
+            USER_FULL_NAME,
+            USER_ID,
+            ENDUSER_ID,
+            CLIENT_ADDRESS,
+        ]
+        .iter()
+        .map(|k| k.to_string())
+        .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A compiled key rule.
+#[derive(Debug)]
+struct KeyRule {
+    /// The action, with `Hash` already turned into `Mask` when there is no
+    /// hash key.
+    action: KeyAction,
+    counter: usize,
+}
+
+/// What a value rule looks for.
+#[derive(Debug)]
+enum ValueScanner {
+    UrlCredentials,
+    QuerySecrets(ParamNames),
+    AuthCredentials,
+    Jwt,
+    CardNumber,
+    Email,
+}
+
+/// A compiled value rule.
+#[derive(Debug)]
+struct ValueRule {
+    scanner: ValueScanner,
+    /// Trigger bits that must all be present for a match to be possible.
+    needs: u8,
+    /// Digits that must be present for a match to be possible.
+    min_digits: usize,
+    counter: usize,
+}
+
+impl ValueRule {
+    fn new(scanner: ValueScanner, counter: usize) -> ValueRule {
+        let (needs, min_digits) = match scanner {
+            ValueScanner::UrlCredentials => (scan::COLON | scan::AT, 0),
+            ValueScanner::QuerySecrets(_) => (scan::EQUALS, 0),
+            ValueScanner::AuthCredentials => (scan::LETTER_B, 0),
+            ValueScanner::Jwt => (scan::UPPER_J, 0),
+            ValueScanner::CardNumber => (scan::DIGIT_RUN4, scan::card::MIN_DIGITS),
+            ValueScanner::Email => (scan::AT, 0),
+        };
+        ValueRule {
+            scanner,
+            needs,
+            min_digits,
+            counter,
+        }
+    }
+
+    #[inline]
+    fn may_match(&self, facts: &Facts) -> bool {
+        facts.has(self.needs) && facts.digits >= self.min_digits
+    }
+
+    fn apply(&self, text: &str, mask: &str) -> Option<String> {
+        match &self.scanner {
+            ValueScanner::UrlCredentials => scan::url_credentials::redact(text, mask),
+            ValueScanner::QuerySecrets(names) => scan::query::redact(text, names, mask),
+            ValueScanner::AuthCredentials => scan::auth::redact(text, mask),
+            ValueScanner::Jwt => scan::jwt::redact(text, mask),
+            ValueScanner::CardNumber => scan::card::redact(text, mask),
+            ValueScanner::Email => scan::email::redact(text, mask),
+        }
+    }
+}
+
+/// The redaction engine: rules compiled once from a [`RedactionConfig`],
+/// applied to finished spans off the application's thread.
+///
+/// `Send + Sync`; share it behind an `Arc`. Applying it allocates only when
+/// something is redacted. Span names, ids, kinds and timestamps are never
+/// touched.
+///
+/// ```
+/// use opentelemetry::KeyValue;
+/// use tracekit::redaction::Redactor;
+///
+/// let redactor = Redactor::default(); // the safe defaults
+/// let mut attrs = vec![
+///     KeyValue::new("http.request.header.authorization", "Bearer abc"),
+///     KeyValue::new("url.full", "https://u:p@api.example.com/x?token=t0k&page=2"),
+///     KeyValue::new("payment.note", "card 4111 1111 1111 1111"),
+///     KeyValue::new("http.route", "/users/{id}"),
+/// ];
+/// redactor.redact_attributes(&mut attrs);
+/// assert_eq!(attrs[0].value.as_str(), "REDACTED");
+/// assert_eq!(
+///     attrs[1].value.as_str(),
+///     "https://REDACTED:REDACTED@api.example.com/x?token=REDACTED&page=2"
+/// );
+/// assert_eq!(attrs[2].value.as_str(), "card REDACTED");
+/// assert_eq!(attrs[3].value.as_str(), "/users/{id}");
+/// assert_eq!(redactor.counters().get("card_number"), Some(1));
+/// ```
+#[derive(Debug)]
+pub struct Redactor {
+    key_rules: Vec<KeyRule>,
+    key_index: KeyIndex,
+    value_rules: Vec<ValueRule>,
+    mask: Arc<str>,
+    hasher: Option<KeyedHasher>,
+    counters: RuleCounters,
+}
+
+impl Default for Redactor {
+    /// The safe defaults ([`RedactionConfig::new`]).
+    fn default() -> Self {
+        RedactionConfig::new().build()
+    }
+}
+
+/// Set once the "hash rule without a key" warning was printed.
+static HASH_FALLBACK_WARNED: AtomicBool = AtomicBool::new(false);
+
+impl Redactor {
+    /// Compile `config`. Invalid rules are reported (once each) and skipped;
+    /// hash rules without a usable key mask instead, with one warning.
+    pub fn new(config: RedactionConfig) -> Redactor {
+        report_invalid(config.invalid_rules());
+        let hasher = config.hash_key.as_deref().and_then(KeyedHasher::new);
+        let mut names = Vec::new();
+        let mut key_rules = Vec::new();
+        let mut patterns: Vec<(KeyPattern, usize)> = Vec::new();
+        let mut hash_without_key = false;
+
+        for rule in &config.user_rules {
+            let action = match rule.action {
+                KeyAction::Hash if hasher.is_none() => {
+                    hash_without_key = true;
+                    KeyAction::Mask
+                }
+                other => other,
+            };
+            patterns.push((rule.pattern.clone(), key_rules.len()));
+            key_rules.push(KeyRule {
+                action,
+                counter: names.len(),
+            });
+            names.push(format!("{}:{}", rule.action.name(), rule.pattern));
+        }
+        for builtin in config.enabled_builtins() {
+            if !builtin.is_key_rule() {
+                continue;
+            }
+            let action = match builtin {
+                BuiltinRule::PersonalDataKeys if hasher.is_some() => KeyAction::Hash,
+                _ => KeyAction::Mask,
+            };
+            for pattern in builtin_key_patterns(builtin) {
+                if let Ok(p) = KeyPattern::parse(&pattern) {
+                    patterns.push((p, key_rules.len()));
+                }
+            }
+            key_rules.push(KeyRule {
+                action,
+                counter: names.len(),
+            });
+            names.push(builtin.name().to_string());
+        }
+
+        let mut value_rules = Vec::new();
+        for builtin in config.enabled_builtins() {
+            let scanner = match builtin {
+                BuiltinRule::UrlCredentials => ValueScanner::UrlCredentials,
+                BuiltinRule::QuerySecrets => ValueScanner::QuerySecrets(ParamNames {
+                    defaults: true,
+                    extra: config
+                        .extra_params
+                        .iter()
+                        .map(|n| n.as_bytes().to_vec().into_boxed_slice())
+                        .collect(),
+                }),
+                BuiltinRule::AuthCredentials => ValueScanner::AuthCredentials,
+                BuiltinRule::Jwt => ValueScanner::Jwt,
+                BuiltinRule::CardNumber => ValueScanner::CardNumber,
+                BuiltinRule::Email => ValueScanner::Email,
+                _ => continue,
+            };
+            value_rules.push(ValueRule::new(scanner, names.len()));
+            names.push(builtin.name().to_string());
+        }
+
+        if hash_without_key && !HASH_FALLBACK_WARNED.swap(true, Ordering::Relaxed) {
+            eprintln!(
+                "tracekit: redaction hash rules have no usable key (set {} or \
+                 RedactionConfig::with_hash_key, at least 16 bytes); masking their values instead",
+                super::env_config::HASH_KEY_VAR
+            );
+            tracing::warn!(
+                target: "tracekit::redaction",
+                "hash rules have no usable key; masking their values instead"
+            );
+        }
+
+        Redactor {
+            key_rules,
+            key_index: KeyIndex::new(patterns),
+            value_rules,
+            mask: Arc::from(config.mask.as_str()),
+            hasher,
+            counters: RuleCounters::new(names),
+        }
+    }
+
+    /// A redactor with no rule: it changes nothing.
+    pub fn disabled() -> Redactor {
+        RedactionConfig::disabled().build()
+    }
+
+    /// Whether this redactor has no rule at all (applying it is a no-op, so
+    /// callers may skip it).
+    pub fn is_noop(&self) -> bool {
+        self.key_rules.is_empty() && self.value_rules.is_empty()
+    }
+
+    /// The mask that replaces redacted values.
+    pub fn mask(&self) -> &str {
+        &self.mask
+    }
+
+    /// The per-rule counters, in running order. Cheap enough to read at any
+    /// time; never blocks the redaction.
+    pub fn counters(&self) -> RedactionCounters {
+        self.counters.snapshot()
+    }
+
+    /// Redact a span's parts: its attributes, the attributes of each event
+    /// (exception messages and stack traces included) and of each link.
+    /// Attributes may be removed (delete rules) or rewritten; nothing else
+    /// changes.
+    pub fn redact_parts(
+        &self,
+        attributes: &mut Vec<KeyValue>,
+        events: &mut [Event],
+        links: &mut [Link],
+    ) {
+        if self.is_noop() {
+            return;
+        }
+        self.redact_attributes(attributes);
+        for event in events {
+            self.redact_attributes(&mut event.attributes);
+        }
+        for link in links {
+            self.redact_attributes(&mut link.attributes);
+        }
+    }
+
+    /// Redact an exporter-ready span: its parts (see
+    /// [`Redactor::redact_parts`]) and its error status description, which
+    /// often repeats an exception message. The name is left alone.
+    pub fn redact_span_data(&self, span: &mut SpanData) {
+        if self.is_noop() {
+            return;
+        }
+        self.redact_parts(
+            &mut span.attributes,
+            &mut span.events.events,
+            &mut span.links.links,
+        );
+        self.redact_status(&mut span.status);
+    }
+
+    /// Redact one of tracekit's own finished spans (see
+    /// [`Redactor::redact_parts`]), as a processor sees it before export.
+    pub fn redact_finished_span(&self, span: &mut FinishedSpan) {
+        if self.is_noop() {
+            return;
+        }
+        // Three disjoint parts behind three `&mut self` accessors: move the
+        // events and links out (no allocation) while the attributes are
+        // borrowed.
+        let mut events = std::mem::take(span.events_mut());
+        let mut links = std::mem::take(span.links_mut());
+        self.redact_parts(span.attributes_mut(), &mut events, &mut links);
+        *span.events_mut() = events;
+        *span.links_mut() = links;
+    }
+
+    /// Apply the value rules to an error status description.
+    pub fn redact_status(&self, status: &mut Status) {
+        if let Status::Error { description } = status {
+            if let Some(redacted) = self.redact_str(description) {
+                *description = Cow::Owned(redacted);
+            }
+        }
+    }
+
+    /// Redact one list of attributes (span, event or link attributes).
+    pub fn redact_attributes(&self, attributes: &mut Vec<KeyValue>) {
+        if self.is_noop() || attributes.is_empty() {
+            return;
+        }
+        attributes.retain_mut(|kv| self.redact_key_value(kv));
+    }
+
+    /// Apply the value rules to `text`: the rewritten text, or `None` when
+    /// nothing matched. Counts like attribute values do.
+    pub fn redact_str(&self, text: &str) -> Option<String> {
+        if self.value_rules.is_empty() || text.len() < MIN_MATCH_LEN {
+            return None;
+        }
+        let facts = Facts::of(text.as_bytes());
+        let mut current: Option<String> = None;
+        for rule in &self.value_rules {
+            if !rule.may_match(&facts) {
+                continue;
+            }
+            let input = current.as_deref().unwrap_or(text);
+            if let Some(out) = rule.apply(input, &self.mask) {
+                self.counters.bump(rule.counter);
+                current = Some(out);
+            }
+        }
+        current
+    }
+
+    /// One attribute; `false` means delete it.
+    #[inline]
+    fn redact_key_value(&self, kv: &mut KeyValue) -> bool {
+        let matched = if self.key_index.is_empty() {
+            None
+        } else {
+            self.key_index.lookup(kv.key.as_str())
+        };
+        if let Some(rule) = matched {
+            if let Some(rule) = self.key_rules.get(rule) {
+                match rule.action {
+                    KeyAction::Keep => {}
+                    KeyAction::Delete => {
+                        self.counters.bump(rule.counter);
+                        return false;
+                    }
+                    KeyAction::Mask => {
+                        self.mask_value(&mut kv.value);
+                        self.counters.bump(rule.counter);
+                    }
+                    KeyAction::Hash => {
+                        self.hash_value(&mut kv.value);
+                        self.counters.bump(rule.counter);
+                    }
+                }
+                return true;
+            }
+        }
+        if !self.value_rules.is_empty() {
+            self.scan_value(&mut kv.value);
+        }
+        true
+    }
+
+    /// Run the value rules over a value's strings.
+    fn scan_value(&self, value: &mut Value) {
+        match value {
+            Value::String(s) => {
+                if let Some(redacted) = self.redact_str(s.as_str()) {
+                    *s = StringValue::from(redacted);
+                }
+            }
+            Value::Array(Array::String(items)) => {
+                for s in items {
+                    if let Some(redacted) = self.redact_str(s.as_str()) {
+                        *s = StringValue::from(redacted);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Replace a value with the mask; string arrays keep their length.
+    fn mask_value(&self, value: &mut Value) {
+        let mask = || StringValue::from(Arc::clone(&self.mask));
+        match value {
+            Value::Array(Array::String(items)) => {
+                for s in items {
+                    *s = mask();
+                }
+            }
+            other => *other = Value::String(mask()),
+        }
+    }
+
+    /// Replace a value with its keyed hash; string arrays are hashed item by
+    /// item, other values through their text form.
+    fn hash_value(&self, value: &mut Value) {
+        let Some(hasher) = &self.hasher else {
+            self.mask_value(value);
+            return;
+        };
+        match value {
+            Value::Array(Array::String(items)) => {
+                for s in items {
+                    *s = StringValue::from(hasher.hash(s.as_str().as_bytes()));
+                }
+            }
+            other => {
+                let hashed = hasher.hash(other.as_str().as_bytes());
+                *other = Value::String(StringValue::from(hashed));
+            }
+        }
+    }
+}
+
+/// Warn about rules refused in code (the environment reader warns about its
+/// own as it reads them).
+fn report_invalid(invalid: &[InvalidRule]) {
+    for rule in invalid {
+        if rule.source.starts_with("TRACEKIT_") {
+            continue;
+        }
+        eprintln!("tracekit: ignoring redaction rule {rule}");
+        tracing::warn!(
+            target: "tracekit::redaction",
+            source = %rule.source,
+            rule = %rule.rule,
+            reason = %rule.reason,
+            "ignoring invalid redaction rule"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_patterns_are_valid_and_use_the_conventions() {
+        for rule in BuiltinRule::ALL {
+            for p in builtin_key_patterns(rule) {
+                assert!(KeyPattern::parse(&p).is_ok(), "{p}");
+            }
+        }
+        let headers = builtin_key_patterns(BuiltinRule::CredentialHeaders);
+        assert!(headers.contains(&"http.request.header.authorization".to_string()));
+        assert!(headers.contains(&"http.response.header.set-cookie".to_string()));
+        assert!(headers.contains(&"rpc.grpc.request.metadata.authorization".to_string()));
+    }
+
+    #[test]
+    fn noop_redactor_touches_nothing() {
+        let r = Redactor::disabled();
+        assert!(r.is_noop());
+        let mut attrs = vec![KeyValue::new("password", "hunter2")];
+        r.redact_attributes(&mut attrs);
+        assert_eq!(attrs[0].value.as_str(), "hunter2");
+        assert!(r.counters().rules.is_empty());
+    }
+
+    #[test]
+    fn rule_names_follow_running_order() {
+        let r = RedactionConfig::new()
+            .delete("*.ssn")
+            .with_personal_data()
+            .build();
+        let names: Vec<String> = r.counters().rules.into_iter().map(|c| c.rule).collect();
+        assert_eq!(
+            names,
+            [
+                "delete:*.ssn",
+                "credential_headers",
+                "secret_keys",
+                "personal_data_keys",
+                "url_credentials",
+                "query_secrets",
+                "auth_credentials",
+                "jwt",
+                "card_number",
+                "email"
+            ]
+        );
+    }
+
+    #[test]
+    fn short_strings_skip_the_scanners() {
+        let r = Redactor::default();
+        assert_eq!(r.redact_str("a=b"), None);
+        assert_eq!(r.redact_str(""), None);
+    }
+
+    #[test]
+    fn redactor_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Redactor>();
+    }
+}

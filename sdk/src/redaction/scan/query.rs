@@ -1,0 +1,247 @@
+//! Sensitive parameters written as `name=value`: in query strings
+//! (`?token=…&…`), form bodies, cookies and free text (`password=hunter2`).
+//! The name is kept and the value becomes the mask (`sig=REDACTED`), as the
+//! semantic conventions ask for `url.full` and `url.query`.
+//!
+//! The name is the run of letters, digits, `_` and `-` right before the `=`
+//! (one closing `]` is skipped, so `user[password]=` counts), compared with
+//! the list ignoring ASCII case (the conventions' own list is case-sensitive;
+//! matching more is the safe side). The value runs to the next `&`, `#`,
+//! whitespace, quote or angle bracket.
+
+use super::Rewriter;
+use memchr::memchr;
+
+/// Longest parameter name looked at; longer names never match.
+const MAX_NAME: usize = 32;
+
+/// The built-in sensitive parameter names (lowercase), as a list for the
+/// tests that keep it in step with [`is_default_name`].
+#[cfg(test)]
+pub(crate) const DEFAULT_NAMES: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "pass",
+    "passphrase",
+    "secret",
+    "client_secret",
+    "token",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "auth_token",
+    "session_token",
+    "api_key",
+    "apikey",
+    "api-key",
+    "x-api-key",
+    "key",
+    "signature",
+    "sig",
+    "credential",
+    "credentials",
+    "private_key",
+    "jwt",
+    "x-amz-signature",
+    "x-amz-credential",
+    "x-amz-security-token",
+    "x-goog-signature",
+    "x-goog-credential",
+    "awsaccesskeyid",
+];
+
+/// Whether `lower` (already lowercase) is a built-in sensitive name.
+#[inline]
+fn is_default_name(lower: &[u8]) -> bool {
+    matches!(
+        lower,
+        b"password"
+            | b"passwd"
+            | b"pwd"
+            | b"pass"
+            | b"passphrase"
+            | b"secret"
+            | b"client_secret"
+            | b"token"
+            | b"access_token"
+            | b"refresh_token"
+            | b"id_token"
+            | b"auth_token"
+            | b"session_token"
+            | b"api_key"
+            | b"apikey"
+            | b"api-key"
+            | b"x-api-key"
+            | b"key"
+            | b"signature"
+            | b"sig"
+            | b"credential"
+            | b"credentials"
+            | b"private_key"
+            | b"jwt"
+            | b"x-amz-signature"
+            | b"x-amz-credential"
+            | b"x-amz-security-token"
+            | b"x-goog-signature"
+            | b"x-goog-credential"
+            | b"awsaccesskeyid"
+    )
+}
+
+/// Characters of a parameter name.
+#[inline]
+fn is_name(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+/// Whether `b` ends a parameter value.
+#[inline]
+fn ends_value(b: u8) -> bool {
+    matches!(b, b'&' | b'#' | b'"' | b'\'' | b'<' | b'>' | b'`') || b.is_ascii_whitespace()
+}
+
+/// The sensitive parameter names: the built-in list, extra names, or both.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ParamNames {
+    /// Match the built-in list.
+    pub(crate) defaults: bool,
+    /// Extra names, lowercase.
+    pub(crate) extra: Vec<Box<[u8]>>,
+}
+
+impl ParamNames {
+    fn contains(&self, lower: &[u8]) -> bool {
+        (self.defaults && is_default_name(lower)) || self.extra.iter().any(|n| **n == *lower)
+    }
+}
+
+/// Mask the value of every sensitive parameter in `text`; `None` when there
+/// is none.
+pub(crate) fn redact(text: &str, names: &ParamNames, mask: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Rewriter::new(text);
+    let mut pos = 0;
+    while let Some(offset) = memchr(b'=', &bytes[pos..]) {
+        let eq = pos + offset;
+        pos = eq + 1;
+        let mut name_end = eq;
+        if name_end > 0 && bytes[name_end - 1] == b']' {
+            name_end -= 1;
+        }
+        let mut name_start = name_end;
+        while name_start > 0 && name_end - name_start <= MAX_NAME && is_name(bytes[name_start - 1])
+        {
+            name_start -= 1;
+        }
+        let len = name_end - name_start;
+        if len == 0 || len > MAX_NAME {
+            continue;
+        }
+        let mut lower = [0u8; MAX_NAME];
+        for (dst, src) in lower.iter_mut().zip(&bytes[name_start..name_end]) {
+            *dst = src.to_ascii_lowercase();
+        }
+        if !names.contains(&lower[..len]) {
+            continue;
+        }
+        let mut value_end = eq + 1;
+        while value_end < bytes.len() && !ends_value(bytes[value_end]) {
+            value_end += 1;
+        }
+        pos = value_end;
+        let value = &bytes[eq + 1..value_end];
+        if value.is_empty() || value == mask.as_bytes() {
+            continue;
+        }
+        out.replace(eq + 1, value_end, mask.as_bytes());
+    }
+    out.finish(mask)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn defaults() -> ParamNames {
+        ParamNames {
+            defaults: true,
+            extra: Vec::new(),
+        }
+    }
+
+    fn r(s: &str) -> String {
+        redact(s, &defaults(), "REDACTED").unwrap_or_else(|| s.to_string())
+    }
+
+    #[test]
+    fn every_default_name_is_matched() {
+        for name in DEFAULT_NAMES {
+            let text = format!("https://h/p?a=1&{name}=v4lue&b=2");
+            assert_eq!(r(&text), format!("https://h/p?a=1&{name}=REDACTED&b=2"));
+            let upper = name.to_ascii_uppercase();
+            assert_eq!(
+                r(&format!("?{upper}=x")),
+                format!("?{upper}=REDACTED"),
+                "{upper}"
+            );
+        }
+    }
+
+    #[test]
+    fn query_strings_forms_and_text() {
+        assert_eq!(
+            r("https://s3/o?X-Amz-Signature=abc&X-Amz-Date=1#frag"),
+            "https://s3/o?X-Amz-Signature=REDACTED&X-Amz-Date=1#frag"
+        );
+        assert_eq!(
+            r("q=OpenTelemetry&sig=abc=="),
+            "q=OpenTelemetry&sig=REDACTED"
+        );
+        assert_eq!(
+            r("login failed password=hunter2 user=bob"),
+            "login failed password=REDACTED user=bob"
+        );
+        assert_eq!(
+            r("user[password]=x&auth.token=y"),
+            "user[password]=REDACTED&auth.token=REDACTED"
+        );
+        assert_eq!(
+            r("{\"u\":\"/cb?token=t0k\"}"),
+            "{\"u\":\"/cb?token=REDACTED\"}"
+        );
+    }
+
+    #[test]
+    fn other_names_empty_values_and_masks_stay() {
+        assert_eq!(
+            redact("page=2&sort=asc&monkey=1&tokens=3", &defaults(), "M"),
+            None
+        );
+        assert_eq!(redact("token=&x=1", &defaults(), "M"), None);
+        assert_eq!(redact("token=M", &defaults(), "M"), None);
+        assert_eq!(redact("=token", &defaults(), "M"), None);
+    }
+
+    #[test]
+    fn extra_names_and_defaults_off() {
+        let names = ParamNames {
+            defaults: false,
+            extra: vec![b"session".to_vec().into_boxed_slice()],
+        };
+        assert_eq!(
+            redact("session=abc&token=t", &names, "M").as_deref(),
+            Some("session=M&token=t")
+        );
+    }
+
+    #[test]
+    fn hostile_inputs() {
+        let s = "=".repeat(200_000);
+        assert_eq!(redact(&s, &defaults(), "M"), None);
+        let s = format!("{}=1", "a".repeat(200_000));
+        assert_eq!(redact(&s, &defaults(), "M"), None);
+        let s = "token=".repeat(50_000);
+        let _ = redact(&s, &defaults(), "M");
+    }
+}
