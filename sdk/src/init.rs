@@ -10,6 +10,7 @@
 use crate::env::{parse_bool, warn_invalid, EnvSource, ProcessEnv};
 use crate::export::console::ConsoleExporter;
 use crate::export::otlp::OtlpConfig;
+use crate::layer::fmt::LogFormat;
 use crate::resource::ResourceConfig;
 use crate::trace::processor::{ExportSink, SinkExporter};
 use crate::trace::{
@@ -79,6 +80,8 @@ pub struct TracekitBuilder {
     propagator: Option<Box<dyn TextMapPropagator + Send + Sync>>,
     env: Box<dyn EnvSource>,
     shutdown_timeout: Duration,
+    tracing_subscriber: bool,
+    log_format: Option<LogFormat>,
 }
 
 impl std::fmt::Debug for TracekitBuilder {
@@ -105,6 +108,8 @@ impl Default for TracekitBuilder {
             propagator: None,
             env: Box::new(ProcessEnv),
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            tracing_subscriber: true,
+            log_format: None,
         }
     }
 }
@@ -116,9 +121,11 @@ pub fn builder() -> TracekitBuilder {
 
 /// Set tracekit up from the environment and install it globally: the
 /// tracer provider (`opentelemetry::global::tracer(..)` then produces
-/// tracekit spans) and the propagator (`OTEL_PROPAGATORS`, default
-/// `tracecontext,baggage`). Keep the returned guard alive: dropping it
-/// flushes and shuts down, waiting at most 10 seconds.
+/// tracekit spans), the propagator (`OTEL_PROPAGATORS`, default
+/// `tracecontext,baggage`) and a `tracing` subscriber whose layer turns
+/// `tracing` spans (`#[instrument]`) into tracekit spans, with log lines
+/// when `TRACEKIT_LOG_FORMAT` is `text` or `json`. Keep the returned guard
+/// alive: dropping it flushes and shuts down, waiting at most 10 seconds.
 ///
 /// ```
 /// # std::env::set_var("OTEL_TRACES_EXPORTER", "none");
@@ -208,6 +215,23 @@ impl TracekitBuilder {
     /// Read configuration from `env` instead of the process environment.
     pub fn with_env(mut self, env: impl EnvSource + 'static) -> Self {
         self.env = Box::new(env);
+        self
+    }
+
+    /// Whether [`install`](Self::install) sets a global `tracing`
+    /// subscriber (a registry with tracekit's layer, plus log lines if a log
+    /// format is chosen). Default `true`; turn it off to add
+    /// [`layer::layer`](crate::layer::layer) to a subscriber of your own.
+    pub fn tracing_subscriber(mut self, install: bool) -> Self {
+        self.tracing_subscriber = install;
+        self
+    }
+
+    /// Write `tracing` events as log lines carrying `trace_id` and
+    /// `span_id`, as text or JSON, to standard error (instead of
+    /// `TRACEKIT_LOG_FORMAT`; default off).
+    pub fn log_format(mut self, format: LogFormat) -> Self {
+        self.log_format = Some(format);
         self
     }
 
@@ -304,7 +328,14 @@ impl TracekitBuilder {
     /// Build the pipeline and install it globally (tracer provider and
     /// propagator); see [`init`].
     pub fn install(self) -> TracekitGuard {
+        let tracing_subscriber = self.tracing_subscriber;
+        let log_format = self
+            .log_format
+            .unwrap_or_else(|| log_format_from_env(&*self.env));
         let tracekit = self.build();
+        if tracing_subscriber {
+            install_tracing_subscriber(tracekit.tracer(TRACING_SCOPE), log_format);
+        }
         opentelemetry::global::set_tracer_provider(tracekit.provider.clone());
         opentelemetry::global::set_text_map_propagator(SharedPropagator(
             tracekit.propagator.clone(),
@@ -313,6 +344,39 @@ impl TracekitBuilder {
             tracekit,
             shut_down: false,
         }
+    }
+}
+
+/// The instrumentation scope of spans made from `tracing` spans.
+pub const TRACING_SCOPE: &str = "tracing";
+
+fn log_format_from_env(env: &dyn EnvSource) -> LogFormat {
+    match env.get("TRACEKIT_LOG_FORMAT") {
+        None => LogFormat::Off,
+        Some(raw) => raw.parse().unwrap_or_else(|_| {
+            warn_invalid(
+                "TRACEKIT_LOG_FORMAT",
+                &raw,
+                "expected text, json or off",
+                "off",
+            );
+            LogFormat::Off
+        }),
+    }
+}
+
+fn install_tracing_subscriber(tracer: Tracer, log_format: LogFormat) {
+    use tracing_subscriber::layer::SubscriberExt;
+    let subscriber = tracing_subscriber::registry()
+        .with(crate::layer::layer(tracer))
+        .with(crate::layer::fmt::log_layer(log_format, std::io::stderr));
+    if tracing::subscriber::set_global_default(subscriber).is_err() {
+        warn_invalid(
+            "tracing subscriber",
+            "already set",
+            "another global tracing subscriber is installed",
+            "not installing tracekit's; add tracekit::layer::layer(..) to yours",
+        );
     }
 }
 

@@ -87,7 +87,7 @@ fn main() {
         span.set_attribute(KeyValue::new(CODE_FUNCTION_NAME, "charge_card"));
         span.set_attribute(KeyValue::new("payment.method", "card"));
         if let Err(err) = charge_card(12_500) {
-            span.record_error(&err);
+            tracekit::trace::record_exception(&span, &err);
             span.set_status(Status::error(err.to_string()));
         }
     });

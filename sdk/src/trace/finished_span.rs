@@ -6,18 +6,21 @@
 //! thread, in the batch processor's worker.
 
 use super::clock;
+use super::export_prep::ExportPrep;
+use super::record_pool;
 use opentelemetry::trace::{Event, Link, SpanContext, SpanId, SpanKind, Status};
 use opentelemetry::{InstrumentationScope, KeyValue};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 use std::borrow::Cow;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// Everything a recording span holds; boxed once when the span starts and
 /// moved, box and all, into the processors and the export thread.
 #[derive(Clone, Debug)]
 pub(crate) struct SpanRecord {
-    pub(crate) scope: Arc<InstrumentationScope>,
+    pub(crate) scope: &'static InstrumentationScope,
+    /// What the export path does to this span (redaction, truncation).
+    pub(crate) prep: &'static ExportPrep,
     pub(crate) parent_span_id: SpanId,
     pub(crate) parent_is_remote: bool,
     pub(crate) name: Cow<'static, str>,
@@ -128,7 +131,7 @@ impl FinishedSpan {
     }
     /// The instrumentation scope of the tracer that created the span.
     pub fn instrumentation_scope(&self) -> &InstrumentationScope {
-        &self.record.scope
+        self.record.scope
     }
     /// Attributes dropped because of the span limits.
     pub fn dropped_attributes_count(&self) -> u32 {
@@ -143,30 +146,51 @@ impl FinishedSpan {
         self.record.dropped_links
     }
 
-    /// Convert into the official SDK's export type.
+    /// Discard the span, returning its allocation for reuse by later spans
+    /// (cheaper than freeing it when spans are dropped in bulk, e.g. from a
+    /// full queue).
+    pub fn discard(self) {
+        let mut record = self.record;
+        record.attributes = Vec::new();
+        record.events = Vec::new();
+        record.links = Vec::new();
+        record.name = Cow::Borrowed("");
+        record.status = Status::Unset;
+        record_pool::recycle_here(record);
+    }
+
+    /// Convert into the official SDK's export type, after the provider's
+    /// export transforms (redaction) and attribute value-length limit have
+    /// been applied.
     pub fn into_span_data(self) -> SpanData {
-        let record = *self.record;
+        let FinishedSpan {
+            span_context,
+            mut record,
+        } = self;
+        let prep = record.prep;
+        prep.apply(&mut record);
         let mut events = SpanEvents::default();
-        events.events = record.events;
+        events.events = std::mem::take(&mut record.events);
         events.dropped_count = record.dropped_events;
         let mut links = SpanLinks::default();
-        links.links = record.links;
+        links.links = std::mem::take(&mut record.links);
         links.dropped_count = record.dropped_links;
-        SpanData {
-            span_context: self.span_context,
+        let data = SpanData {
+            span_context,
             parent_span_id: record.parent_span_id,
             parent_span_is_remote: record.parent_is_remote,
-            span_kind: record.kind,
-            name: record.name,
+            span_kind: record.kind.clone(),
+            name: std::mem::replace(&mut record.name, Cow::Borrowed("")),
             start_time: record.start_time,
             end_time: record.end_time,
-            attributes: record.attributes,
+            attributes: std::mem::take(&mut record.attributes),
             dropped_attributes_count: record.dropped_attributes,
             events,
             links,
-            status: record.status,
-            instrumentation_scope: Arc::try_unwrap(record.scope)
-                .unwrap_or_else(|shared| (*shared).clone()),
-        }
+            status: std::mem::replace(&mut record.status, Status::Unset),
+            instrumentation_scope: record.scope.clone(),
+        };
+        record_pool::recycle(record);
+        data
     }
 }

@@ -95,14 +95,6 @@ impl SpanLimits {
             ),
         }
     }
-
-    /// Truncate `value` in place to the value length limit, if any.
-    #[inline]
-    pub(crate) fn truncate_value(&self, value: &mut Value) {
-        if let Some(limit) = self.max_attribute_value_length {
-            truncate_value(value, limit as usize);
-        }
-    }
 }
 
 /// Truncate string values (and strings inside string arrays) to at most
@@ -136,14 +128,15 @@ fn truncated(s: &str, limit: usize) -> Option<&str> {
 
 /// Add or overwrite `kv` in `attributes` under a count limit. Returns `true`
 /// when the attribute was dropped because the limit was reached.
+///
+/// Value lengths are not limited here: values are truncated in the export
+/// path, after redaction has seen them whole (see `ExportPrep`).
 #[inline]
 pub(crate) fn upsert_attribute(
     attributes: &mut Vec<KeyValue>,
-    mut kv: KeyValue,
+    kv: KeyValue,
     max_count: u32,
-    limits: &SpanLimits,
 ) -> bool {
-    limits.truncate_value(&mut kv.value);
     if let Some(existing) = attributes.iter_mut().find(|a| a.key == kv.key) {
         existing.value = kv.value;
         return false;
@@ -155,24 +148,22 @@ pub(crate) fn upsert_attribute(
     false
 }
 
-/// Apply the count and length limits to a list of attributes given all at
-/// once (an event's or a link's). Returns how many were dropped.
-pub(crate) fn limit_attribute_list(
-    attributes: &mut Vec<KeyValue>,
-    max_count: u32,
-    limits: &SpanLimits,
-) -> u32 {
+/// Apply the count limit to a list of attributes given all at once (an
+/// event's or a link's). Returns how many were dropped.
+pub(crate) fn limit_attribute_list(attributes: &mut Vec<KeyValue>, max_count: u32) -> u32 {
     let mut dropped = 0;
     if attributes.len() > max_count as usize {
         dropped = (attributes.len() - max_count as usize) as u32;
         attributes.truncate(max_count as usize);
     }
-    if limits.max_attribute_value_length.is_some() {
-        for kv in attributes.iter_mut() {
-            limits.truncate_value(&mut kv.value);
-        }
-    }
     dropped
+}
+
+/// Truncate every string value in `attributes` to `limit` characters.
+pub(crate) fn truncate_values(attributes: &mut [KeyValue], limit: usize) {
+    for kv in attributes {
+        truncate_value(&mut kv.value, limit);
+    }
 }
 
 #[cfg(test)]
@@ -245,36 +236,21 @@ mod tests {
 
     #[test]
     fn upsert_overwrites_and_counts_drops() {
-        let limits = SpanLimits {
-            max_attribute_value_length: Some(3),
-            ..SpanLimits::default()
-        };
         let mut attrs = Vec::new();
-        assert!(!upsert_attribute(
-            &mut attrs,
-            KeyValue::new("a", "1"),
-            2,
-            &limits
-        ));
-        assert!(!upsert_attribute(
-            &mut attrs,
-            KeyValue::new("b", "2"),
-            2,
-            &limits
-        ));
-        assert!(upsert_attribute(
-            &mut attrs,
-            KeyValue::new("c", "3"),
-            2,
-            &limits
-        ));
+        assert!(!upsert_attribute(&mut attrs, KeyValue::new("a", "1"), 2));
+        assert!(!upsert_attribute(&mut attrs, KeyValue::new("b", "2"), 2));
+        assert!(upsert_attribute(&mut attrs, KeyValue::new("c", "3"), 2));
         // Overwriting an existing key never counts as a drop, even at the limit.
         assert!(!upsert_attribute(
             &mut attrs,
             KeyValue::new("a", "longer"),
-            2,
-            &limits
+            2
         ));
+        assert_eq!(
+            attrs,
+            vec![KeyValue::new("a", "longer"), KeyValue::new("b", "2")]
+        );
+        truncate_values(&mut attrs, 3);
         assert_eq!(
             attrs,
             vec![KeyValue::new("a", "lon"), KeyValue::new("b", "2")]
@@ -283,9 +259,8 @@ mod tests {
 
     #[test]
     fn attribute_lists_are_cut_to_the_count_limit() {
-        let limits = SpanLimits::default();
         let mut attrs: Vec<KeyValue> = (0..5).map(|i| KeyValue::new(format!("k{i}"), i)).collect();
-        assert_eq!(limit_attribute_list(&mut attrs, 3, &limits), 2);
+        assert_eq!(limit_attribute_list(&mut attrs, 3), 2);
         assert_eq!(attrs.len(), 3);
     }
 }

@@ -2,15 +2,19 @@
 
 mod clock;
 pub mod counters;
+mod export_prep;
 mod finished_span;
 mod id_generator;
 mod limits;
 pub mod processor;
 mod provider;
+mod record_pool;
+mod scope_registry;
 mod span;
 mod tracer;
 
 pub use counters::SpanCounters;
+pub use export_prep::SpanTransform;
 pub use finished_span::FinishedSpan;
 pub use id_generator::{IdGenerator, RandomIdGenerator};
 pub use limits::SpanLimits;
@@ -18,7 +22,7 @@ pub use processor::{
     BatchConfig, BatchSpanProcessor, ProcessorError, SimpleSpanProcessor, SpanProcessor,
 };
 pub use provider::{TracerProvider, TracerProviderBuilder};
-pub use span::{Span, EXCEPTION_EVENT_NAME};
+pub use span::{record_exception, Span, EXCEPTION_EVENT_NAME};
 pub use tracer::{Tracer, TRACE_FLAG_RANDOM};
 
 #[cfg(test)]

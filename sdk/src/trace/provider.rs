@@ -2,6 +2,7 @@
 //! resource) and hands out [`Tracer`]s.
 
 use super::counters::{SpanCounters, StripedCounter};
+use super::export_prep::{ExportPrep, SpanTransform};
 use super::finished_span::FinishedSpan;
 use super::id_generator::IdGenerator;
 use super::limits::SpanLimits;
@@ -29,6 +30,7 @@ pub(crate) struct ProviderInner {
     /// `None`: the built-in random generator, called without dynamic dispatch.
     pub(crate) id_generator: Option<Box<dyn IdGenerator>>,
     pub(crate) limits: SpanLimits,
+    pub(crate) export_prep: &'static ExportPrep,
     pub(crate) resource: Resource,
     pub(crate) started: StripedCounter,
     pub(crate) ended: StripedCounter,
@@ -132,7 +134,7 @@ impl TracerProvider {
     /// A tracer for a full instrumentation scope (name, version, schema URL,
     /// attributes).
     pub fn tracer_with_scope(&self, scope: InstrumentationScope) -> Tracer {
-        Tracer::new(self.inner.clone(), Arc::new(scope))
+        Tracer::new(self.inner.clone(), super::scope_registry::intern(scope))
     }
 
     /// Export everything ended so far, waiting at most `timeout` in all.
@@ -204,6 +206,7 @@ pub struct TracerProviderBuilder {
     sampler: Box<dyn Sampler>,
     id_generator: Option<Box<dyn IdGenerator>>,
     limits: SpanLimits,
+    transforms: Vec<Arc<dyn SpanTransform>>,
     resource: Resource,
     disabled: bool,
 }
@@ -215,6 +218,7 @@ impl Default for TracerProviderBuilder {
             sampler: Box::new(tracekit_samplers::ParentBased::always_on()),
             id_generator: None,
             limits: SpanLimits::default(),
+            transforms: Vec::new(),
             resource: Resource::builder_empty().build(),
             disabled: false,
         }
@@ -278,6 +282,14 @@ impl TracerProviderBuilder {
         self
     }
 
+    /// Add a step applied to every finished span in the export path, before
+    /// attribute values are truncated to the limit and the span reaches any
+    /// exporter (redaction is one). Steps run in the order added.
+    pub fn with_span_transform(mut self, transform: Arc<dyn SpanTransform>) -> Self {
+        self.transforms.push(transform);
+        self
+    }
+
     /// The resource describing this process.
     pub fn with_resource(mut self, resource: Resource) -> Self {
         self.resource = resource;
@@ -302,6 +314,10 @@ impl TracerProviderBuilder {
                 sampler: self.sampler,
                 id_generator: self.id_generator,
                 limits: self.limits,
+                export_prep: ExportPrep::for_provider(
+                    self.transforms,
+                    self.limits.max_attribute_value_length,
+                ),
                 resource: self.resource,
                 started: StripedCounter::default(),
                 ended: StripedCounter::default(),

@@ -3,6 +3,7 @@
 use super::finished_span::{FinishedSpan, SpanRecord};
 use super::limits::{limit_attribute_list, upsert_attribute};
 use super::provider::ProviderInner;
+use super::record_pool;
 use opentelemetry::trace::{Event, Link, SpanContext, Status};
 use opentelemetry::KeyValue;
 use opentelemetry_semantic_conventions::attribute::{
@@ -37,7 +38,7 @@ impl Span {
     ) -> Self {
         Span {
             span_context,
-            record: Some(Box::new(record)),
+            record: Some(record_pool::boxed(record)),
             provider: Some(provider),
         }
     }
@@ -84,11 +85,8 @@ impl Span {
             record.dropped_events = record.dropped_events.saturating_add(1);
             return;
         }
-        event.dropped_attributes_count += limit_attribute_list(
-            &mut event.attributes,
-            limits.max_attributes_per_event,
-            limits,
-        );
+        event.dropped_attributes_count +=
+            limit_attribute_list(&mut event.attributes, limits.max_attributes_per_event);
         record.events.push(event);
     }
 
@@ -105,6 +103,53 @@ impl Span {
         };
         provider.on_end(finished);
     }
+}
+
+/// `exception.type` and `exception.message` for `err`: its type name
+/// (`"error"` when unknown) and its message followed by its sources'.
+fn exception_type_and_message(err: &dyn Error) -> (String, String) {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    let exception_type = error_type_name(err).unwrap_or_else(|| "error".to_string());
+    (exception_type, message)
+}
+
+/// Record `err` as an exception event on the span in a `Context`
+/// (`cx.span()`), with `exception.type` and `exception.message`.
+///
+/// `SpanRef::record_error` of the OpenTelemetry API goes through a boxed
+/// span that only records the message; this records the type too.
+///
+/// ```
+/// use opentelemetry::trace::{TraceContextExt, Tracer as _};
+/// let test = tracekit::testing::TestProvider::new();
+/// test.tracer("t").in_span("parse", |cx| {
+///     let err = "x".parse::<u8>().unwrap_err();
+///     tracekit::trace::record_exception(&cx.span(), &err);
+/// });
+/// let spans = test.spans();
+/// let event = &spans.get("parse").events.events[0];
+/// assert_eq!(event.name, "exception");
+/// assert!(event.attributes.iter().any(|kv| kv.key.as_str() == "exception.type"
+///     && kv.value.as_str() == "ParseIntError"));
+/// ```
+pub fn record_exception(span: &opentelemetry::trace::SpanRef<'_>, err: &dyn Error) {
+    if !span.is_recording() {
+        return;
+    }
+    let (exception_type, message) = exception_type_and_message(err);
+    span.add_event(
+        EXCEPTION_EVENT_NAME,
+        vec![
+            KeyValue::new(EXCEPTION_TYPE, exception_type),
+            KeyValue::new(EXCEPTION_MESSAGE, message),
+        ],
+    );
 }
 
 /// The exception type of an error: the type name that its `Debug` output
@@ -148,21 +193,14 @@ impl opentelemetry::trace::Span for Span {
     }
 
     /// Records an exception event with `exception.type` (from the error's
-    /// `Debug` output), `exception.message` (its `Display` output, with the
-    /// chain of sources appended) and sets nothing else: set the Error status
-    /// yourself, as the specification asks.
+    /// `Debug` output) and `exception.message` (its `Display` output, with the
+    /// chain of sources appended); the status is left to the caller, as the
+    /// specification asks.
     fn record_error(&mut self, err: &dyn Error) {
         if self.record.is_none() {
             return;
         }
-        let mut message = err.to_string();
-        let mut source = err.source();
-        while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        let exception_type = error_type_name(err).unwrap_or_else(|| "error".to_string());
+        let (exception_type, message) = exception_type_and_message(err);
         self.record_exception(exception_type, message, None);
     }
 
@@ -184,7 +222,6 @@ impl opentelemetry::trace::Span for Span {
                 &mut record.attributes,
                 attribute,
                 limits.max_attributes_per_span,
-                limits,
             ) {
                 record.dropped_attributes = record.dropped_attributes.saturating_add(1);
             }
@@ -224,7 +261,7 @@ impl opentelemetry::trace::Span for Span {
             record.dropped_links = record.dropped_links.saturating_add(1);
             return;
         }
-        let dropped = limit_attribute_list(&mut attributes, limits.max_attributes_per_link, limits);
+        let dropped = limit_attribute_list(&mut attributes, limits.max_attributes_per_link);
         record
             .links
             .push(Link::new(span_context, attributes, dropped));

@@ -450,3 +450,56 @@ fn chained_processors_each_get_the_span() {
     assert_eq!(a.spans().len(), 1);
     assert_eq!(b.spans(), a.spans());
 }
+
+#[derive(Debug)]
+struct SeesWholeValues(Arc<Mutex<Vec<String>>>);
+impl SpanTransform for SeesWholeValues {
+    fn transform(
+        &self,
+        attributes: &mut Vec<KeyValue>,
+        events: &mut [opentelemetry::trace::Event],
+        _links: &mut [opentelemetry::trace::Link],
+    ) {
+        let mut seen = self.0.lock().unwrap();
+        for kv in attributes
+            .iter_mut()
+            .chain(events.iter_mut().flat_map(|e| e.attributes.iter_mut()))
+        {
+            seen.push(kv.value.to_string());
+            kv.value = kv
+                .value
+                .to_string()
+                .replace("4111111111111111", "[card]")
+                .into();
+        }
+    }
+}
+
+#[test]
+fn transforms_see_whole_values_before_truncation() {
+    let collect = Collect::default();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let provider = TracerProvider::builder()
+        .with_span_limits(SpanLimits {
+            max_attribute_value_length: Some(12),
+            ..SpanLimits::default()
+        })
+        .with_span_transform(Arc::new(SeesWholeValues(seen.clone())))
+        .with_simple_exporter(collect.clone())
+        .build();
+    let mut span = provider.tracer("t").start("x");
+    span.set_attribute(KeyValue::new("note", "paid with 4111111111111111"));
+    span.add_event("e", vec![KeyValue::new("msg", "card 4111111111111111 ok")]);
+    span.end();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec!["paid with 4111111111111111", "card 4111111111111111 ok"]
+    );
+    let s = &collect.spans()[0];
+    // Redacted first, then cut to 12 characters: no digit of the card left.
+    assert_eq!(s.attributes[0].value.as_str(), "paid with [c");
+    assert_eq!(
+        s.events.events[0].attributes[0].value.as_str(),
+        "card [card] "
+    );
+}

@@ -41,17 +41,17 @@ pub const TRACE_FLAG_RANDOM: u8 = 0x02;
 #[derive(Clone, Debug)]
 pub struct Tracer {
     provider: Arc<ProviderInner>,
-    scope: Arc<InstrumentationScope>,
+    scope: &'static InstrumentationScope,
 }
 
 impl Tracer {
-    pub(crate) fn new(provider: Arc<ProviderInner>, scope: Arc<InstrumentationScope>) -> Self {
+    pub(crate) fn new(provider: Arc<ProviderInner>, scope: &'static InstrumentationScope) -> Self {
         Tracer { provider, scope }
     }
 
     /// The instrumentation scope spans of this tracer carry.
     pub fn instrumentation_scope(&self) -> &InstrumentationScope {
-        &self.scope
+        self.scope
     }
 
     /// Start a span named `name` of kind `kind` as a child of the span in
@@ -180,7 +180,8 @@ impl Tracer {
             }
         };
         let record = SpanRecord {
-            scope: self.scope.clone(),
+            scope: self.scope,
+            prep: provider.export_prep,
             parent_span_id,
             parent_is_remote,
             name,
@@ -275,7 +276,7 @@ fn normalize_attributes(attributes: &mut Vec<KeyValue>, limits: &SpanLimits) -> 
         }
         *attributes = unique;
     }
-    limit_attribute_list(attributes, limits.max_attributes_per_span, limits)
+    limit_attribute_list(attributes, limits.max_attributes_per_span)
 }
 
 fn limit_links(links: &mut Vec<Link>, limits: &SpanLimits) -> u32 {
@@ -287,7 +288,7 @@ fn limit_links(links: &mut Vec<Link>, limits: &SpanLimits) -> u32 {
     }
     for link in links.iter_mut() {
         link.dropped_attributes_count +=
-            limit_attribute_list(&mut link.attributes, limits.max_attributes_per_link, limits);
+            limit_attribute_list(&mut link.attributes, limits.max_attributes_per_link);
     }
     dropped
 }
@@ -302,11 +303,8 @@ fn limit_events(
         events.truncate(limits.max_events_per_span as usize);
     }
     for event in &mut events {
-        event.dropped_attributes_count += limit_attribute_list(
-            &mut event.attributes,
-            limits.max_attributes_per_event,
-            limits,
-        );
+        event.dropped_attributes_count +=
+            limit_attribute_list(&mut event.attributes, limits.max_attributes_per_event);
     }
     (events, dropped)
 }

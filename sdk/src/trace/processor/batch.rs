@@ -182,8 +182,14 @@ impl SpanProcessor for BatchSpanProcessor {
             return;
         }
         let shared = &*self.shared;
-        if shared.is_shutdown.load(Ordering::Relaxed) || shared.queue.push(span).is_err() {
+        if shared.is_shutdown.load(Ordering::Relaxed) {
             shared.counters.dropped_queue_full.incr();
+            span.discard();
+            return;
+        }
+        if let Err(span) = shared.queue.push(span) {
+            shared.counters.dropped_queue_full.incr();
+            span.discard();
             return;
         }
         if shared.queue.len() >= shared.batch_size
@@ -247,6 +253,9 @@ impl Worker {
     }
 
     fn run(mut self, control: Receiver<Control>) {
+        // Telemetry produced while exporting (an HTTP client's own spans,
+        // say) must not feed back into the pipeline.
+        let _suppressed = opentelemetry::Context::enter_telemetry_suppressed_scope();
         let mut deadline = Instant::now() + self.config.scheduled_delay;
         loop {
             match control.recv_deadline(deadline) {

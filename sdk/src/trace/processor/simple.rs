@@ -44,7 +44,10 @@ impl SpanProcessor for SimpleSpanProcessor {
             self.counters.dropped_queue_full.incr();
             return;
         }
-        let result = self.exporter.lock().export(vec![span.into_span_data()]);
+        let data = span.into_span_data();
+        // The exporter's own telemetry must not feed back into the pipeline.
+        let _suppressed = opentelemetry::Context::enter_telemetry_suppressed_scope();
+        let result = self.exporter.lock().export(vec![data]);
         self.counters.record_export(1, result.is_ok());
     }
 

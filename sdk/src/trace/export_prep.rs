@@ -1,0 +1,73 @@
+//! The export path's preparation of a finished span: transforms (such as
+//! redaction) first, then value-length truncation, then conversion to
+//! `SpanData`.
+//!
+//! It runs wherever a [`FinishedSpan`](super::FinishedSpan) is converted for
+//! export — on the batch processor's own thread in production — so it costs
+//! the application's threads nothing, and a secret is always seen whole
+//! before a length limit could cut it in half.
+
+use super::finished_span::SpanRecord;
+use super::limits::truncate_values;
+use opentelemetry::trace::{Event, Link};
+use opentelemetry::KeyValue;
+use std::fmt::Debug;
+use std::sync::Arc;
+
+/// A step applied to every finished span before it is exported (e.g.
+/// redaction). Span names are not passed: they are left alone.
+pub trait SpanTransform: Send + Sync + Debug {
+    /// Rewrite the span's attributes, and those of its events and links, in
+    /// place.
+    fn transform(&self, attributes: &mut Vec<KeyValue>, events: &mut [Event], links: &mut [Link]);
+}
+
+/// What the export path does to every span of one provider.
+#[derive(Debug, Default)]
+pub(crate) struct ExportPrep {
+    transforms: Vec<Arc<dyn SpanTransform>>,
+    value_length_limit: Option<usize>,
+}
+
+static PLAIN: ExportPrep = ExportPrep {
+    transforms: Vec::new(),
+    value_length_limit: None,
+};
+
+impl ExportPrep {
+    /// The preparation for a provider: shared by all its spans for the life
+    /// of the process (a provider's settings are fixed once built), so a
+    /// span carries a plain reference to it rather than a counted one.
+    pub(crate) fn for_provider(
+        transforms: Vec<Arc<dyn SpanTransform>>,
+        value_length_limit: Option<u32>,
+    ) -> &'static ExportPrep {
+        if transforms.is_empty() && value_length_limit.is_none() {
+            return &PLAIN;
+        }
+        Box::leak(Box::new(ExportPrep {
+            transforms,
+            value_length_limit: value_length_limit.map(|v| v as usize),
+        }))
+    }
+
+    /// Transform, then truncate.
+    pub(crate) fn apply(&self, record: &mut SpanRecord) {
+        for t in &self.transforms {
+            t.transform(
+                &mut record.attributes,
+                &mut record.events,
+                &mut record.links,
+            );
+        }
+        if let Some(limit) = self.value_length_limit {
+            truncate_values(&mut record.attributes, limit);
+            for event in &mut record.events {
+                truncate_values(&mut event.attributes, limit);
+            }
+            for link in &mut record.links {
+                truncate_values(&mut link.attributes, limit);
+            }
+        }
+    }
+}
