@@ -214,6 +214,10 @@ impl ServiceSet {
     /// at most `timeout` before killing. Fails when one had to be killed or
     /// exited with an error.
     pub fn stop(mut self, timeout: Duration) -> Result<(), String> {
+        self.stop_all(timeout)
+    }
+
+    fn stop_all(&mut self, timeout: Duration) -> Result<(), String> {
         for process in &mut self.processes {
             process.request_stop();
         }
@@ -235,6 +239,16 @@ impl ServiceSet {
             Ok(())
         } else {
             Err(problems.join("; "))
+        }
+    }
+}
+
+impl Drop for ServiceSet {
+    fn drop(&mut self) {
+        // All at once, so they wind down in parallel; each process's own
+        // drop then waits for it (and kills it if need be).
+        for process in &mut self.processes {
+            process.request_stop();
         }
     }
 }
