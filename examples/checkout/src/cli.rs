@@ -29,6 +29,8 @@ pub enum Command {
     },
     /// One service.
     Service(ServiceArgs),
+    /// Print [`USAGE`].
+    Help,
 }
 
 /// Arguments of one service process.
@@ -77,7 +79,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             continue;
         }
         if flag == "--help" || flag == "-h" {
-            return Err(USAGE.to_string());
+            return Ok(Command::Help);
         }
         let mut value = || -> Result<String, String> {
             match inline.clone() {
@@ -247,6 +249,6 @@ mod tests {
     #[test]
     fn unknown_arguments_are_refused() {
         assert!(parse_list(&["--verbose"]).is_err());
-        assert!(parse_list(&["--help"]).is_err());
+        assert_eq!(parse_list(&["--help"]), Ok(Command::Help));
     }
 }

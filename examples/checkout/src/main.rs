@@ -16,6 +16,10 @@ fn main() -> ExitCode {
             checkout_demo::orchestrator::run(orders, &mut std::io::stdout().lock())
         }
         Command::Service(args) => checkout_demo::services::run(args),
+        Command::Help => {
+            println!("{}", cli::USAGE);
+            Ok(())
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -41,7 +41,7 @@ pub fn run(orders: u32, out: &mut dyn Write) -> Result<(), String> {
     let renderer = WaterfallRenderer::new()
         .with_color(use_color())
         .with_max_attributes(4)
-        .with_max_name_width(52);
+        .with_max_name_width(60);
     let mut incomplete = Vec::new();
     for number in 1..=orders {
         let order = scenario::order(number);
