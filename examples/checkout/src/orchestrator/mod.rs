@@ -83,8 +83,11 @@ pub fn run(orders: u32, out: &mut dyn Write) -> Result<(), String> {
     if std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_some()
         || std::env::var_os("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").is_some()
     {
-        writeln!(out, "The same traces went to your OTLP endpoint as well.")
-            .map_err(write_error)?;
+        writeln!(
+            out,
+            "The services sent the same spans to your OTLP endpoint too (failures would be reported above)."
+        )
+        .map_err(write_error)?;
     } else {
         writeln!(
             out,

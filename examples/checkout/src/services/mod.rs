@@ -109,8 +109,18 @@ pub fn run(args: ServiceArgs) -> Result<(), String> {
     });
     drop(runtime);
     let flushed = guard
+        .tracekit()
         .shutdown()
         .map_err(|e| format!("{}: flushing spans failed: {e}", args.service));
+    // Exports fail quietly while the service runs; say so once, at the end.
+    let counters = guard.counters();
+    if counters.export_failures > 0 {
+        eprintln!(
+            "{}: {} span exports failed, {} spans lost: is the OTLP endpoint reachable?",
+            args.service, counters.export_failures, counters.dropped_export_failed
+        );
+    }
+    drop(guard);
     outcome.and(flushed)
 }
 
