@@ -25,6 +25,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 use tracekit_samplers::Sampler;
+use tracing::level_filters::LevelFilter;
 
 /// The built-in exporters `OTEL_TRACES_EXPORTER` can name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,6 +83,7 @@ pub struct TracekitBuilder {
     env: Box<dyn EnvSource>,
     shutdown_timeout: Duration,
     tracing_subscriber: bool,
+    tracing_level: Option<LevelFilter>,
     log_format: Option<LogFormat>,
     redaction: Option<RedactionConfig>,
 }
@@ -111,6 +113,7 @@ impl Default for TracekitBuilder {
             env: Box::new(ProcessEnv),
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             tracing_subscriber: true,
+            tracing_level: None,
             log_format: None,
             redaction: None,
         }
@@ -238,6 +241,15 @@ impl TracekitBuilder {
         self
     }
 
+    /// The most verbose `tracing` spans and events the installed subscriber
+    /// records (instead of `TRACEKIT_TRACING_LEVEL`; default `INFO`, which
+    /// keeps libraries' debug and trace spans, an HTTP client's connection
+    /// pool say, out of the traces and the logs).
+    pub fn tracing_level(mut self, level: LevelFilter) -> Self {
+        self.tracing_level = Some(level);
+        self
+    }
+
     /// Write `tracing` events as log lines carrying `trace_id` and
     /// `span_id`, as text or JSON, to standard error (instead of
     /// `TRACEKIT_LOG_FORMAT`; default off).
@@ -349,9 +361,12 @@ impl TracekitBuilder {
         let log_format = self
             .log_format
             .unwrap_or_else(|| log_format_from_env(&*self.env));
+        let level = self
+            .tracing_level
+            .unwrap_or_else(|| tracing_level_from_env(&*self.env));
         let tracekit = self.build();
         if tracing_subscriber {
-            install_tracing_subscriber(tracekit.tracer(TRACING_SCOPE), log_format);
+            install_tracing_subscriber(tracekit.tracer(TRACING_SCOPE), level, log_format);
         }
         opentelemetry::global::set_tracer_provider(tracekit.provider.clone());
         opentelemetry::global::set_text_map_propagator(SharedPropagator(
@@ -382,11 +397,30 @@ fn log_format_from_env(env: &dyn EnvSource) -> LogFormat {
     }
 }
 
-fn install_tracing_subscriber(tracer: Tracer, log_format: LogFormat) {
+/// The default level of the installed `tracing` subscriber.
+pub const DEFAULT_TRACING_LEVEL: LevelFilter = LevelFilter::INFO;
+
+fn tracing_level_from_env(env: &dyn EnvSource) -> LevelFilter {
+    match env.get("TRACEKIT_TRACING_LEVEL") {
+        None => DEFAULT_TRACING_LEVEL,
+        Some(raw) => raw.parse().unwrap_or_else(|_| {
+            warn_invalid(
+                "TRACEKIT_TRACING_LEVEL",
+                &raw,
+                "expected trace, debug, info, warn, error or off",
+                "info",
+            );
+            DEFAULT_TRACING_LEVEL
+        }),
+    }
+}
+
+fn install_tracing_subscriber(tracer: Tracer, level: LevelFilter, log_format: LogFormat) {
     use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::Layer as _;
     let subscriber = tracing_subscriber::registry()
-        .with(crate::layer::layer(tracer))
-        .with(crate::layer::fmt::log_layer(log_format, std::io::stderr));
+        .with(crate::layer::layer(tracer).with_filter(level))
+        .with(crate::layer::fmt::log_layer(log_format, std::io::stderr).with_filter(level));
     if tracing::subscriber::set_global_default(subscriber).is_err() {
         warn_invalid(
             "tracing subscriber",
@@ -536,6 +570,16 @@ impl Drop for TracekitGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tracing_level_from_the_environment() {
+        let env = [("TRACEKIT_TRACING_LEVEL", "debug")];
+        assert_eq!(tracing_level_from_env(&env), LevelFilter::DEBUG);
+        let env = [("TRACEKIT_TRACING_LEVEL", "loud")];
+        assert_eq!(tracing_level_from_env(&env), DEFAULT_TRACING_LEVEL);
+        let env: [(&str, &str); 0] = [];
+        assert_eq!(tracing_level_from_env(&env), LevelFilter::INFO);
+    }
 
     #[test]
     fn traces_exporter_lists() {

@@ -60,7 +60,7 @@ pub mod trace;
 
 pub use init::{
     builder, init, parse_traces_exporter, ExporterKind, Tracekit, TracekitBuilder, TracekitGuard,
-    DEFAULT_SHUTDOWN_TIMEOUT, TRACING_SCOPE,
+    DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_TRACING_LEVEL, TRACING_SCOPE,
 };
 pub use layer::fmt::LogFormat;
 pub use trace::{

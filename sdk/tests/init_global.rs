@@ -32,6 +32,10 @@ fn global_api_spans_reach_the_collector_when_the_guard_drops() {
             tracing::info!(step, "working");
         }
         instrumented("one");
+        // Below the default INFO level: not recorded.
+        tracing::debug_span!("library_noise").in_scope(|| {
+            tracing::debug!("pool checkout");
+        });
 
         // The global propagator is tracekit's (tracecontext + baggage).
         let mut headers = HashMap::new();

@@ -9,9 +9,9 @@ use checkout_demo::services::ServiceName;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
-const COMPOSE: &str = include_str!("../deploy/compose.yaml");
-const COLLECTOR: &str = include_str!("../deploy/otel-collector.yaml");
-const ORDER: &str = include_str!("../deploy/order.json");
+const COMPOSE: &str = include_str!("../../deploy/compose.yaml");
+const COLLECTOR: &str = include_str!("../../deploy/otel-collector.yaml");
+const ORDER: &str = include_str!("../../deploy/order.json");
 
 #[test]
 fn every_compose_command_starts_a_service_reachable_by_its_peers() {

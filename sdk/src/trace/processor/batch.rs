@@ -241,6 +241,9 @@ struct Worker {
     shared: Arc<Shared>,
     sink: Box<dyn ExportSink>,
     config: BatchConfig,
+    /// Whether the last export failed: failures are reported once per run
+    /// of failures, not once per batch.
+    failing: bool,
 }
 
 impl Worker {
@@ -249,6 +252,7 @@ impl Worker {
             shared,
             sink,
             config,
+            failing: false,
         }
     }
 
@@ -319,8 +323,22 @@ impl Worker {
             return;
         }
         let n = batch.len();
-        let ok = self.sink.export(batch).is_ok();
-        self.shared.counters.record_export(n, ok);
+        let result = self.sink.export(batch);
+        self.shared.counters.record_export(n, result.is_ok());
+        match result {
+            Err(e) if !self.failing => {
+                self.failing = true;
+                eprintln!(
+                    "tracekit: span export failed ({e}); {n} spans dropped. Further failures \
+                     are only counted (TracerProvider::counters) until an export succeeds"
+                );
+            }
+            Ok(()) if self.failing => {
+                self.failing = false;
+                eprintln!("tracekit: span export succeeded again");
+            }
+            _ => {}
+        }
     }
 }
 
