@@ -47,6 +47,8 @@
 //!
 //! [axum]: https://docs.rs/axum
 
+#![warn(missing_docs)]
+
 mod extractor;
 mod request_info;
 

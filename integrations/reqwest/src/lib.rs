@@ -36,6 +36,8 @@
 //! [reqwest]: https://docs.rs/reqwest
 //! [reqwest-middleware]: https://docs.rs/reqwest-middleware
 
+#![warn(missing_docs)]
+
 mod error_type;
 mod middleware;
 

@@ -125,6 +125,8 @@
 //!
 //! [tower]: https://docs.rs/tower
 
+#![warn(missing_docs)]
+
 mod active_span;
 pub mod address;
 mod body;
