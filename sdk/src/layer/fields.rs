@@ -364,6 +364,21 @@ impl Visit for EventFieldVisitor {
 mod tests {
     use super::*;
 
+    #[test]
+    fn special_fields_are_empty_until_one_is_set() {
+        assert!(SpecialFields::default().is_empty());
+        let kind = SpecialFields {
+            kind: Some(SpanKind::Client),
+            ..SpecialFields::default()
+        };
+        assert!(!kind.is_empty());
+        let failed = SpecialFields {
+            failed: true,
+            ..SpecialFields::default()
+        };
+        assert!(!failed.is_empty());
+    }
+
     #[derive(Debug)]
     struct Outer(std::io::Error);
     impl fmt::Display for Outer {

@@ -408,6 +408,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn spans_started_at_a_clock_value_keep_it_and_end_on_the_same_clock() {
+        use opentelemetry::trace::Span as _;
+        let test = crate::testing::TestProvider::new();
+        let tracer = test.tracer("clock");
+        let created = Tracer::clock_now();
+        let mut span = tracer.start_at(
+            Cow::Borrowed("late"),
+            SpanKind::Server,
+            created,
+            vec![KeyValue::new("a", 1), KeyValue::new("a", 2)],
+            Vec::new(),
+            &Context::new(),
+        );
+        let (start_raw, start_time) = span.clock_start().expect("a recording span");
+        assert_eq!(start_raw, created);
+        let end = Tracer::clock_time_since((start_raw, start_time));
+        assert!(end >= start_time);
+        span.end_with_timestamp(end);
+        let spans = test.spans();
+        let data = spans.get("late");
+        assert_eq!(data.start_time, start_time);
+        assert_eq!(data.end_time, end);
+        assert_eq!(data.span_kind, SpanKind::Server);
+        assert_eq!(data.attributes, vec![KeyValue::new("a", 2)]);
+    }
+
+    #[test]
+    fn spans_with_an_explicit_wall_start_have_no_clock_start() {
+        let test = crate::testing::TestProvider::new();
+        let builder = SpanBuilder::from_name("explicit").with_start_time(SystemTime::UNIX_EPOCH);
+        let span = opentelemetry::trace::Tracer::build_with_context(
+            &test.tracer("clock"),
+            builder,
+            &Context::new(),
+        );
+        assert_eq!(span.clock_start(), None);
+    }
+
+    #[test]
     fn duplicate_start_attributes_keep_the_last_value() {
         let mut attrs = vec![
             KeyValue::new("a", 1),
