@@ -169,6 +169,17 @@ pub(crate) struct SpecialFields {
 }
 
 impl SpecialFields {
+    /// Whether no special field was seen.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.kind.is_none()
+            && self.status_code.is_none()
+            && self.status_description.is_none()
+            && !self.failed
+            && self.error_description.is_none()
+            && self.exceptions.is_empty()
+    }
+
     /// The status these fields ask for, if any, given an earlier explicit
     /// description (`otel.status_description` recorded before).
     pub(crate) fn status(&self, earlier_description: Option<&str>) -> Option<Status> {
@@ -352,6 +363,21 @@ impl Visit for EventFieldVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn special_fields_are_empty_until_one_is_set() {
+        assert!(SpecialFields::default().is_empty());
+        let kind = SpecialFields {
+            kind: Some(SpanKind::Client),
+            ..SpecialFields::default()
+        };
+        assert!(!kind.is_empty());
+        let failed = SpecialFields {
+            failed: true,
+            ..SpecialFields::default()
+        };
+        assert!(!failed.is_empty());
+    }
 
     #[derive(Debug)]
     struct Outer(std::io::Error);

@@ -10,9 +10,7 @@
 use super::fields::{AttributeSink, ContextSpanSink, SpanFieldVisitor, SpecialFields};
 use crate::trace::EXCEPTION_EVENT_NAME;
 use crate::{Span, Tracer};
-use opentelemetry::trace::{
-    Link, SpanBuilder, SpanContext, SpanKind, TraceContextExt, Tracer as _,
-};
+use opentelemetry::trace::{Link, SpanContext, SpanKind, TraceContextExt};
 use opentelemetry::{Context, KeyValue};
 use std::borrow::Cow;
 use std::time::SystemTime;
@@ -37,42 +35,38 @@ pub(crate) struct SharesParentContext;
 #[derive(Debug)]
 pub(crate) struct PendingSpan {
     pub(crate) parent_cx: Context,
-    pub(crate) name: Cow<'static, str>,
-    pub(crate) start_time: SystemTime,
+    pub(crate) name: &'static str,
+    /// When the `tracing` span was created, on the span clock.
+    pub(crate) start_raw: u64,
     pub(crate) attributes: Vec<KeyValue>,
     pub(crate) links: Vec<Link>,
-    pub(crate) special: SpecialFields,
-}
-
-impl Default for PendingSpan {
-    fn default() -> Self {
-        PendingSpan {
-            parent_cx: Context::new(),
-            name: Cow::Borrowed(""),
-            start_time: SystemTime::UNIX_EPOCH,
-            attributes: Vec::new(),
-            links: Vec::new(),
-            special: SpecialFields::default(),
-        }
-    }
+    /// Special fields seen so far; boxed, and only when there are any, to
+    /// keep the state small (it is moved into and out of the extensions).
+    pub(crate) special: Option<Box<SpecialFields>>,
 }
 
 impl PendingSpan {
-    fn start(mut self, tracer: &Tracer) -> StartedSpan {
-        let name = match self.special.name.take() {
+    /// Start the span, taking what it buffered (the caller replaces the
+    /// pending state with the started one).
+    fn start(&mut self, tracer: &Tracer) -> StartedSpan {
+        let mut special = self.special.take();
+        let name = match special.as_mut().and_then(|s| s.name.take()) {
             Some(name) => Cow::Owned(name),
-            None => self.name,
+            None => Cow::Borrowed(self.name),
         };
-        let builder = SpanBuilder {
+        let kind = special
+            .as_mut()
+            .and_then(|s| s.kind.take())
+            .unwrap_or(SpanKind::Internal);
+        let span = tracer.start_at(
             name,
-            span_kind: Some(self.special.kind.take().unwrap_or(SpanKind::Internal)),
-            start_time: Some(self.start_time),
-            attributes: (!self.attributes.is_empty()).then_some(self.attributes),
-            links: (!self.links.is_empty()).then_some(self.links),
-            ..SpanBuilder::from_name("")
-        };
-        let span = tracer.build_with_context(builder, &self.parent_cx);
-        StartedSpan::new(span, &self.parent_cx, &mut self.special)
+            kind,
+            self.start_raw,
+            std::mem::take(&mut self.attributes),
+            std::mem::take(&mut self.links),
+            &self.parent_cx,
+        );
+        StartedSpan::new(span, &self.parent_cx, special.as_deref_mut())
     }
 }
 
@@ -84,6 +78,9 @@ pub(crate) struct StartedSpan {
     pub(crate) cx: Context,
     /// Whether the span records (cached: asking the span takes a lock).
     pub(crate) recording: bool,
+    /// Span-clock start of a recording span, so that its end is timed on
+    /// the same clock without reading the OS wall clock.
+    clock_start: Option<(u64, SystemTime)>,
     /// An `otel.status_description` recorded before the status it describes.
     pub(crate) status_description: Option<String>,
 }
@@ -91,11 +88,16 @@ pub(crate) struct StartedSpan {
 impl StartedSpan {
     /// Wrap a freshly started span, applying what the special fields asked
     /// for (status, exception events; the name was applied by the caller).
-    pub(crate) fn new(mut span: Span, parent_cx: &Context, special: &mut SpecialFields) -> Self {
+    pub(crate) fn new(
+        mut span: Span,
+        parent_cx: &Context,
+        special: Option<&mut SpecialFields>,
+    ) -> Self {
         use opentelemetry::trace::Span as _;
         let recording = span.is_recording();
+        let clock_start = span.clock_start();
         let mut status_description = None;
-        if recording {
+        if let (true, Some(special)) = (recording, special) {
             if let Some(name) = special.name.take() {
                 span.update_name(name);
             }
@@ -115,6 +117,7 @@ impl StartedSpan {
         StartedSpan {
             cx,
             recording,
+            clock_start,
             status_description,
         }
     }
@@ -158,7 +161,13 @@ impl StartedSpan {
     /// End the span (when the `tracing` span closes).
     pub(crate) fn end(self) {
         if self.recording {
-            self.cx.span().end();
+            match self.clock_start {
+                Some(start) => self
+                    .cx
+                    .span()
+                    .end_with_timestamp(Tracer::clock_time_since(start)),
+                None => self.cx.span().end(),
+            }
         }
     }
 }
@@ -167,8 +176,8 @@ impl SpanState {
     /// The started span, starting a pending one now.
     pub(crate) fn start(&mut self, tracer: &Tracer) -> &mut StartedSpan {
         if let SpanState::Pending(pending) = self {
-            let pending = std::mem::take(pending);
-            *self = SpanState::Started(pending.start(tracer));
+            let started = pending.start(tracer);
+            *self = SpanState::Started(started);
         }
         match self {
             SpanState::Started(started) => started,
@@ -182,7 +191,7 @@ impl SpanState {
         match self {
             SpanState::Pending(pending) => values.record(&mut SpanFieldVisitor {
                 sink: &mut pending.attributes,
-                special: &mut pending.special,
+                special: pending.special.get_or_insert_with(Box::default),
             }),
             SpanState::Started(started) => started.record(values),
         }
@@ -219,21 +228,30 @@ pub(crate) fn context_of<S>(span: &SpanRef<'_, S>, tracer: &Tracer) -> Option<Co
 where
     S: for<'a> LookupSpan<'a>,
 {
-    for ancestor in span.scope() {
-        let pending = {
-            let extensions = ancestor.extensions();
-            match extensions.get::<SpanState>() {
-                Some(SpanState::Started(started)) => return Some(started.cx.clone()),
-                Some(SpanState::Pending(_)) => true,
-                None => false,
-            }
-        };
-        if pending {
-            let mut extensions = ancestor.extensions_mut();
-            if let Some(state) = extensions.get_mut::<SpanState>() {
-                return Some(state.start(tracer).cx.clone());
-            }
+    // The span itself first, without the registry lookups of `scope()`:
+    // this is every `enter` of a started span.
+    if let Some(cx) = own_context(span, tracer) {
+        return cx;
+    }
+    let mut next = span.parent();
+    while let Some(ancestor) = next {
+        if let Some(cx) = own_context(&ancestor, tracer) {
+            return cx;
         }
+        next = ancestor.parent();
     }
     None
+}
+
+/// `Some(context)` when `span` has a state of its own (started now if it was
+/// pending), `None` when the search must go on to its parent.
+#[inline]
+fn own_context<S>(span: &SpanRef<'_, S>, tracer: &Tracer) -> Option<Option<Context>>
+where
+    S: for<'a> LookupSpan<'a>,
+{
+    // One (write) lock: a pending span is started in place.
+    let mut extensions = span.extensions_mut();
+    let state = extensions.get_mut::<SpanState>()?;
+    Some(Some(state.start(tracer).cx.clone()))
 }

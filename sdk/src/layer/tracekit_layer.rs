@@ -16,7 +16,6 @@ use std::any::TypeId;
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
-use std::time::SystemTime;
 use tracing::field::{Field, Visit};
 use tracing::level_filters::LevelFilter;
 use tracing::span::{Attributes, Id, Record};
@@ -198,20 +197,22 @@ where
         let mut span = self
             .tracer
             .start_span(meta.name(), Self::kind_of(attrs), &parent_cx);
-        let mut special = SpecialFields::default();
         if opentelemetry::trace::Span::is_recording(&span) {
+            let mut special = SpecialFields::default();
             visit_fields(attrs, &mut span, &mut special);
             self.add_location(meta, &mut span);
-        } else if parent_tracked && shares_parent_context(&span, &parent_cx) {
+            return Some(SpanState::Started(StartedSpan::new(
+                span,
+                &parent_cx,
+                Some(&mut special),
+            )));
+        }
+        if parent_tracked && shares_parent_context(&span, &parent_cx) {
             // Nothing to record and nothing new to propagate: the parent's
             // context stands for this span.
             return None;
         }
-        Some(SpanState::Started(StartedSpan::new(
-            span,
-            &parent_cx,
-            &mut special,
-        )))
+        Some(SpanState::Started(StartedSpan::new(span, &parent_cx, None)))
     }
 
     /// A root span: pending until first needed, so it can still be given a
@@ -225,11 +226,23 @@ where
         };
         let mut pending = PendingSpan {
             parent_cx,
-            name: Cow::Borrowed(meta.name()),
-            start_time: SystemTime::now(),
-            ..PendingSpan::default()
+            name: meta.name(),
+            start_raw: Tracer::clock_now(),
+            attributes: Vec::new(),
+            links: Vec::new(),
+            special: None,
         };
-        visit_fields(attrs, &mut pending.attributes, &mut pending.special);
+        if !meta.fields().is_empty() {
+            let location = if self.config.location { 2 } else { 0 };
+            pending
+                .attributes
+                .reserve_exact(meta.fields().len() + location);
+            let mut special = SpecialFields::default();
+            visit_fields(attrs, &mut pending.attributes, &mut special);
+            if !special.is_empty() {
+                pending.special = Some(Box::new(special));
+            }
+        }
         self.add_location(meta, &mut pending.attributes);
         SpanState::Pending(pending)
     }

@@ -53,6 +53,15 @@ impl Span {
         }
     }
 
+    /// Where a recording span timed on the span clock started: its counter
+    /// value and wall-clock start time (for
+    /// `Tracer::clock_time_since`).
+    #[inline]
+    pub(crate) fn clock_start(&self) -> Option<(u64, SystemTime)> {
+        let record = self.record.as_deref()?;
+        Some((record.start_raw?, record.start_time))
+    }
+
     /// Record an exception event with explicit type, message and optional
     /// stack trace (`exception.type`, `exception.message`,
     /// `exception.stacktrace`). The status is left to the caller.

@@ -14,7 +14,7 @@ use opentelemetry::{Context, InstrumentationScope, KeyValue};
 use std::borrow::Cow;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 use tracekit_samplers::{SamplingDecision, SamplingParameters};
 
 /// What [`Tracer::decide`] concluded.
@@ -28,6 +28,17 @@ enum Decision {
         parent_is_remote: bool,
         sampler_attributes: Vec<KeyValue>,
     },
+}
+
+/// When a span started.
+enum StartTime {
+    /// Now, read from the span clock.
+    Now,
+    /// An explicit wall-clock time (the span's clock for events and its end
+    /// is then the OS wall clock).
+    Wall(SystemTime),
+    /// An earlier span-clock counter value.
+    Raw(u64),
 }
 
 /// The W3C Trace Context Level 2 "random trace id" flag.
@@ -148,7 +159,7 @@ impl Tracer {
         parent_is_remote: bool,
         name: Cow<'static, str>,
         kind: SpanKind,
-        start_time: Option<SystemTime>,
+        start_time: StartTime,
         mut attributes: Vec<KeyValue>,
         events: Vec<opentelemetry::trace::Event>,
         mut links: Vec<Link>,
@@ -173,11 +184,12 @@ impl Tracer {
         };
 
         let (start_time, start_raw) = match start_time {
-            Some(t) => (t, None),
-            None => {
+            StartTime::Wall(t) => (t, None),
+            StartTime::Now => {
                 let raw = clock::now_raw();
                 (clock::wall_time(raw), Some(raw))
             }
+            StartTime::Raw(raw) => (clock::wall_time(raw), Some(raw)),
         };
         let record = SpanRecord {
             scope: self.scope,
@@ -218,12 +230,68 @@ impl Tracer {
                 parent_is_remote,
                 name,
                 kind,
-                None,
+                StartTime::Now,
                 sampler_attributes,
                 Vec::new(),
                 Vec::new(),
                 parent_cx,
             ),
+        }
+    }
+
+    /// The current value of the span clock, for `Tracer::start_at`.
+    #[inline]
+    pub(crate) fn clock_now() -> u64 {
+        clock::now_raw()
+    }
+
+    /// The time on the span clock of a span that started at `start` (from
+    /// `Span::clock_start`): its start time plus the monotonic time elapsed,
+    /// what the span itself reads when ended without a timestamp.
+    #[inline]
+    pub(crate) fn clock_time_since(start: (u64, SystemTime)) -> SystemTime {
+        let (start_raw, start_time) = start;
+        start_time + Duration::from_nanos(clock::nanos_between(start_raw, clock::now_raw()))
+    }
+
+    /// Start a span that began at span-clock value `start_raw` (from
+    /// `Tracer::clock_now`), with its attributes and links, without a
+    /// `SpanBuilder`. Its events and end are timed on the span clock.
+    pub(crate) fn start_at(
+        &self,
+        name: Cow<'static, str>,
+        kind: SpanKind,
+        start_raw: u64,
+        mut attributes: Vec<KeyValue>,
+        links: Vec<Link>,
+        parent_cx: &Context,
+    ) -> Span {
+        match self.decide(&name, &kind, &attributes, &links, parent_cx) {
+            Decision::Drop(span_context) => Span::non_recording(span_context),
+            Decision::Record {
+                span_context,
+                parent_span_id,
+                parent_is_remote,
+                sampler_attributes,
+            } => {
+                if attributes.is_empty() {
+                    attributes = sampler_attributes;
+                } else {
+                    attributes.extend(sampler_attributes);
+                }
+                self.record(
+                    span_context,
+                    parent_span_id,
+                    parent_is_remote,
+                    name,
+                    kind,
+                    StartTime::Raw(start_raw),
+                    attributes,
+                    Vec::new(),
+                    links,
+                    parent_cx,
+                )
+            }
         }
     }
 
@@ -247,7 +315,7 @@ impl Tracer {
                     parent_is_remote,
                     builder.name,
                     kind,
-                    builder.start_time,
+                    builder.start_time.map_or(StartTime::Now, StartTime::Wall),
                     attributes,
                     builder.events.unwrap_or_default(),
                     links,
@@ -338,6 +406,45 @@ impl opentelemetry::trace::Tracer for Tracer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_started_at_a_clock_value_keep_it_and_end_on_the_same_clock() {
+        use opentelemetry::trace::Span as _;
+        let test = crate::testing::TestProvider::new();
+        let tracer = test.tracer("clock");
+        let created = Tracer::clock_now();
+        let mut span = tracer.start_at(
+            Cow::Borrowed("late"),
+            SpanKind::Server,
+            created,
+            vec![KeyValue::new("a", 1), KeyValue::new("a", 2)],
+            Vec::new(),
+            &Context::new(),
+        );
+        let (start_raw, start_time) = span.clock_start().expect("a recording span");
+        assert_eq!(start_raw, created);
+        let end = Tracer::clock_time_since((start_raw, start_time));
+        assert!(end >= start_time);
+        span.end_with_timestamp(end);
+        let spans = test.spans();
+        let data = spans.get("late");
+        assert_eq!(data.start_time, start_time);
+        assert_eq!(data.end_time, end);
+        assert_eq!(data.span_kind, SpanKind::Server);
+        assert_eq!(data.attributes, vec![KeyValue::new("a", 2)]);
+    }
+
+    #[test]
+    fn spans_with_an_explicit_wall_start_have_no_clock_start() {
+        let test = crate::testing::TestProvider::new();
+        let builder = SpanBuilder::from_name("explicit").with_start_time(SystemTime::UNIX_EPOCH);
+        let span = opentelemetry::trace::Tracer::build_with_context(
+            &test.tracer("clock"),
+            builder,
+            &Context::new(),
+        );
+        assert_eq!(span.clock_start(), None);
+    }
 
     #[test]
     fn duplicate_start_attributes_keep_the_last_value() {
