@@ -224,13 +224,20 @@ fn last_piece(pattern: &KeyPattern) -> &[u8] {
 /// Words of the tail bit set (4096 bits).
 const TAIL_WORDS: usize = 64;
 
-/// The bit of the tail set for the lowercase of `tail` (at most 4 bytes).
+/// The bit of the tail set for `tail` (at most 4 bytes), case folded.
+///
+/// Folding sets the 0x20 bit of every byte: exact lowercasing for ASCII
+/// letters, and a merge of a few other byte pairs, which only makes the
+/// filter let a key through more often, never less.
 #[inline]
 fn tail_bit(tail: &[u8]) -> usize {
-    let mut word = 0u32;
-    for &b in tail {
-        word = (word << 8) | u32::from(b.to_ascii_lowercase());
-    }
+    let word = match tail.last_chunk::<4>() {
+        Some(four) if tail.len() == 4 => u32::from_le_bytes(*four),
+        _ => tail
+            .iter()
+            .rev()
+            .fold(0u32, |word, &b| (word << 8) | u32::from(b)),
+    } | 0x2020_2020;
     // Multiplicative hashing: the top 12 bits of the product.
     (word.wrapping_mul(0x9E37_79B1) >> 20) as usize
 }

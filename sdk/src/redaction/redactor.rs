@@ -147,7 +147,7 @@ impl ValueRule {
         let (needs, min_digits) = match scanner {
             ValueScanner::UrlCredentials => (scan::COLON | scan::AT, 0),
             ValueScanner::QuerySecrets(_) => (scan::EQUALS, 0),
-            ValueScanner::AuthCredentials => (scan::LETTER_B, 0),
+            ValueScanner::AuthCredentials => (scan::B_THEN_A_OR_E, 0),
             ValueScanner::Jwt => (scan::UPPER_J, 0),
             ValueScanner::CardNumber => (scan::DIGIT_RUN4, scan::card::MIN_DIGITS),
             ValueScanner::Email => (scan::AT, 0),

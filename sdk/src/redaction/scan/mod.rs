@@ -27,6 +27,10 @@ pub(crate) const COLON: u8 = 1 << 3;
 pub(crate) const UPPER_J: u8 = 1 << 4;
 /// The string has a `b` or `B` (`Bearer`, `Basic`).
 pub(crate) const LETTER_B: u8 = 1 << 5;
+/// The string has a `b` or `B` followed by one of `aAeE` (`Bearer`,
+/// `Basic`): a narrower trigger than [`LETTER_B`], which plain words such
+/// as `WebKit` set.
+pub(crate) const B_THEN_A_OR_E: u8 = 1 << 7;
 /// The string has four consecutive ASCII digits.
 pub(crate) const DIGIT_RUN4: u8 = 1 << 6;
 
@@ -90,10 +94,13 @@ impl Facts {
 const LOW: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
 
-/// The high bit of each byte of `x` that is zero (exact).
+/// The high bit of each byte of `x` that is zero (exact per byte: adding
+/// 0x7f to the low seven bits never carries into the next byte, unlike the
+/// shorter `(x - LOW) & !x` test, which can mark the byte above a zero).
 #[inline]
 fn zero_bytes(x: u64) -> u64 {
-    x.wrapping_sub(LOW) & !x & HIGH
+    let low_set = (x & !HIGH).wrapping_add(!HIGH);
+    !(low_set | x) & HIGH
 }
 
 /// The high bit of each byte of `w` equal to `b`.
@@ -120,6 +127,10 @@ struct Accumulator {
     /// Digit mask of the previous word, for runs crossing a word boundary.
     prev_digits: u64,
     run4: bool,
+    /// `b`/`B` bytes of the previous word, for pairs crossing a boundary.
+    prev_b: u64,
+    /// High bits of `b`/`B` bytes followed by one of `aAeE`.
+    b_then_a_or_e: u64,
 }
 
 impl Accumulator {
@@ -141,7 +152,15 @@ impl Accumulator {
         self.any[1] |= bytes_equal(w, b'=');
         self.any[2] |= bytes_equal(w, b':');
         self.any[3] |= bytes_equal(w, b'J');
-        self.any[4] |= bytes_equal(w | (LOW * 0x20), b'b');
+        let folded = w | (LOW * 0x20);
+        let b = bytes_equal(folded, b'b');
+        self.any[4] |= b;
+        if b | self.prev_b != 0 {
+            let a_or_e = bytes_equal(folded, b'a') | bytes_equal(folded, b'e');
+            // Little-endian: the next byte is the next higher one.
+            self.b_then_a_or_e |= (b & (a_or_e >> 8)) | ((self.prev_b >> 56) & a_or_e);
+        }
+        self.prev_b = b;
     }
 
     fn finish(self) -> Facts {
@@ -157,6 +176,9 @@ impl Accumulator {
         if self.run4 {
             flags |= DIGIT_RUN4;
         }
+        if self.b_then_a_or_e != 0 {
+            flags |= B_THEN_A_OR_E;
+        }
         Facts {
             flags,
             digits: self.digits,
@@ -171,7 +193,7 @@ impl Accumulator {
 /// checked for four in a row only when the block has digits.
 #[cfg(target_arch = "x86_64")]
 mod sse2 {
-    use super::{Facts, AT, COLON, DIGIT, DIGIT_RUN4, EQUALS, LETTER_B, UPPER_J};
+    use super::{Facts, AT, B_THEN_A_OR_E, COLON, DIGIT, DIGIT_RUN4, EQUALS, LETTER_B, UPPER_J};
     use std::arch::x86_64::{
         __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_cvtsi128_si64,
         _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_sad_epu8, _mm_set1_epi8,
@@ -195,6 +217,9 @@ mod sse2 {
         /// Digit lane mask of the previous block (bits 0..16).
         prev_digits: u32,
         run4: bool,
+        /// `b`/`B` lane mask of the previous block (bits 0..16).
+        prev_b: u32,
+        b_then_a_or_e: bool,
     }
 
     impl Blocks {
@@ -213,13 +238,16 @@ mod sse2 {
                 digits: 0,
                 prev_digits: 0,
                 run4: false,
+                prev_b: 0,
+                b_then_a_or_e: false,
             }
         }
 
-        /// OR the trigger lanes of `x` into their accumulators.
+        /// OR the trigger lanes of `x` into their accumulators; the first
+        /// `skip` lanes were seen before (see [`Blocks::add_overlapping`]).
         #[inline]
         #[target_feature(enable = "sse2")]
-        fn add_triggers(&mut self, x: __m128i) {
+        fn add_triggers(&mut self, x: __m128i, skip: u32) {
             self.at = _mm_or_si128(self.at, _mm_cmpeq_epi8(x, splat(b'@')));
             self.equals = _mm_or_si128(self.equals, _mm_cmpeq_epi8(x, splat(b'=')));
             self.colon = _mm_or_si128(self.colon, _mm_cmpeq_epi8(x, splat(b':')));
@@ -227,14 +255,27 @@ mod sse2 {
             // `B` and `b` differ only in the 0x20 bit, and no other byte
             // becomes `b` when that bit is set.
             let folded = _mm_or_si128(x, splat(0x20));
-            self.letter_b = _mm_or_si128(self.letter_b, _mm_cmpeq_epi8(folded, splat(b'b')));
+            let b = _mm_cmpeq_epi8(folded, splat(b'b'));
+            self.letter_b = _mm_or_si128(self.letter_b, b);
+            let b_mask = (_mm_movemask_epi8(b) as u32) >> skip;
+            if b_mask | self.prev_b != 0 {
+                let a_or_e = _mm_or_si128(
+                    _mm_cmpeq_epi8(folded, splat(b'a')),
+                    _mm_cmpeq_epi8(folded, splat(b'e')),
+                );
+                let next = (_mm_movemask_epi8(a_or_e) as u32) >> skip;
+                // The previous block's lane 15 is followed by lane 0.
+                let pairs = (b_mask & (next >> 1)) | ((self.prev_b >> 15) & next);
+                self.b_then_a_or_e |= pairs != 0;
+                self.prev_b = b_mask;
+            }
         }
 
         /// A whole block of the string.
         #[inline]
         #[target_feature(enable = "sse2")]
         fn add(&mut self, x: __m128i) {
-            self.add_triggers(x);
+            self.add_triggers(x, 0);
             let mask = _mm_movemask_epi8(digit_lanes(x)) as u32;
             if mask | self.prev_digits != 0 {
                 // Lanes subtract -1 per digit; folded before they overflow.
@@ -254,8 +295,8 @@ mod sse2 {
         #[inline]
         #[target_feature(enable = "sse2")]
         fn add_overlapping(&mut self, x: __m128i, fresh: usize) {
-            self.add_triggers(x);
             let shift = 16 - fresh.clamp(1, 16) as u32;
+            self.add_triggers(x, shift);
             let mask = (_mm_movemask_epi8(digit_lanes(x)) as u32) >> shift;
             if mask != 0 {
                 self.digits += mask.count_ones() as usize;
@@ -307,6 +348,9 @@ mod sse2 {
             }
             if self.run4 {
                 flags |= DIGIT_RUN4;
+            }
+            if self.b_then_a_or_e {
+                flags |= B_THEN_A_OR_E;
             }
             Facts {
                 flags,
@@ -488,7 +532,12 @@ mod tests {
         let mut flags = 0;
         let mut run = 0;
         let mut digits = 0;
+        let mut prev = 0u8;
         for &c in bytes {
+            if matches!(prev, b'b' | b'B') && matches!(c, b'a' | b'A' | b'e' | b'E') {
+                flags |= B_THEN_A_OR_E;
+            }
+            prev = c;
             if c.is_ascii_digit() {
                 digits += 1;
                 run += 1;
@@ -514,7 +563,7 @@ mod tests {
     #[test]
     fn swar_pass_agrees_with_the_byte_loop() {
         let mut rng = fastrand::Rng::with_seed(11);
-        let alphabet = b"0123456789@=:JbBa/\x00\x7f\x80\xff\xb0\xba\xc0";
+        let alphabet = b"0123456789@=:JbBaAeE/\x00\x7f\x80\xff\xb0\xba\xc0\xc5\xc1";
         for _ in 0..20_000 {
             let len = rng.usize(0..40);
             let s: Vec<u8> = (0..len)
@@ -536,7 +585,7 @@ mod tests {
         let digits = "7".repeat(16 * 300 + 5);
         assert_eq!(Facts::of(digits.as_bytes()), reference(digits.as_bytes()));
         let mut rng = fastrand::Rng::with_seed(12);
-        let alphabet = b"0123456789xbJ@";
+        let alphabet = b"0123456789xbJ@BecCa`";
         for _ in 0..300 {
             let len = rng.usize(0..6000);
             let s: Vec<u8> = (0..len)
