@@ -196,12 +196,50 @@ fn find_ignore_case(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// walked from its last byte, and only the patterns whose last piece the
 /// key really ends with are checked in full. Most keys leave the trie after
 /// a byte or two. Patterns ending in `*` (rare) are checked one by one.
+///
+/// Before the trie, a bit set over a hash of the key's last (up to four)
+/// bytes rejects most keys in a few instructions: the bit of every indexed
+/// last piece's tail is set, so a key whose tail bit is clear ends with no
+/// last piece at all.
 #[derive(Clone, Debug)]
 pub(crate) struct KeyIndex {
+    /// How many trailing bytes [`KeyIndex::tails`] hashes: the shortest
+    /// indexed last piece, at most four (0 when the trie is empty).
+    tail_len: usize,
+    /// One bit per hashed tail of an indexed last piece.
+    tails: Box<[u64; TAIL_WORDS]>,
     nodes: Vec<TrieNode>,
     entries: Vec<(KeyPattern, usize)>,
     /// Entries whose pattern ends in `*`, by rule order.
     open_ended: Vec<u32>,
+}
+
+/// The text after a pattern's last `*` (the whole pattern without one).
+fn last_piece(pattern: &KeyPattern) -> &[u8] {
+    let text = pattern.text.as_bytes();
+    let start = text.iter().rposition(|&b| b == b'*').map_or(0, |p| p + 1);
+    &text[start..]
+}
+
+/// Words of the tail bit set (4096 bits).
+const TAIL_WORDS: usize = 64;
+
+/// The bit of the tail set for `tail` (at most 4 bytes), case folded.
+///
+/// Folding sets the 0x20 bit of every byte: exact lowercasing for ASCII
+/// letters, and a merge of a few other byte pairs, which only makes the
+/// filter let a key through more often, never less.
+#[inline]
+fn tail_bit(tail: &[u8]) -> usize {
+    let word = match tail.last_chunk::<4>() {
+        Some(four) if tail.len() == 4 => u32::from_le_bytes(*four),
+        _ => tail
+            .iter()
+            .rev()
+            .fold(0u32, |word, &b| (word << 8) | u32::from(b)),
+    } | 0x2020_2020;
+    // Multiplicative hashing: the top 12 bits of the product.
+    (word.wrapping_mul(0x9E37_79B1) >> 20) as usize
 }
 
 #[derive(Clone, Debug, Default)]
@@ -217,13 +255,23 @@ impl KeyIndex {
     pub(crate) fn new(entries: Vec<(KeyPattern, usize)>) -> KeyIndex {
         let mut nodes = vec![TrieNode::default()];
         let mut open_ended = Vec::new();
+        let tail_len = entries
+            .iter()
+            .filter(|(p, _)| !p.text.ends_with('*'))
+            .map(|(p, _)| last_piece(p).len().min(4))
+            .min()
+            .unwrap_or(0);
+        let mut tails = Box::new([0u64; TAIL_WORDS]);
         for (i, (pattern, _)) in entries.iter().enumerate() {
             let text = pattern.text.as_bytes();
             if text.last() == Some(&b'*') {
                 open_ended.push(i as u32);
                 continue;
             }
-            let piece_start = text.iter().rposition(|&b| b == b'*').map_or(0, |p| p + 1);
+            let piece = last_piece(pattern);
+            let bit = tail_bit(&piece[piece.len() - tail_len..]);
+            tails[bit / 64] |= 1 << (bit % 64);
+            let piece_start = text.len() - piece.len();
             let mut node = 0usize;
             for &b in text[piece_start..].iter().rev() {
                 let next = nodes[node]
@@ -245,6 +293,8 @@ impl KeyIndex {
         }
         open_ended.sort_by_key(|&i| entries[i as usize].1);
         KeyIndex {
+            tail_len,
+            tails,
             nodes,
             entries,
             open_ended,
@@ -267,8 +317,14 @@ impl KeyIndex {
                 }
             }
         };
+        let bytes = key.as_bytes();
+        let may_end_a_piece = self.tail_len > 0 && bytes.len() >= self.tail_len && {
+            let bit = tail_bit(&bytes[bytes.len() - self.tail_len..]);
+            self.tails[bit / 64] & (1 << (bit % 64)) != 0
+        };
         let mut node = 0usize;
-        for &b in key.as_bytes().iter().rev() {
+        let walk: &[u8] = if may_end_a_piece { bytes } else { &[] };
+        for &b in walk.iter().rev() {
             let b = b.to_ascii_lowercase();
             let Some(&(_, next)) = self.nodes[node].children.iter().find(|(c, _)| *c == b) else {
                 break;
@@ -344,5 +400,60 @@ mod tests {
         assert_eq!(index.lookup("other"), None);
         assert_eq!(index.lookup(""), None);
         assert!(KeyIndex::new(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn index_agrees_with_checking_every_pattern() {
+        let sets: [&[&str]; 3] = [
+            &[
+                "*password",
+                "*token",
+                "http.request.header.cookie",
+                "a*b*key",
+                "db.*",
+            ],
+            &["*d", "x", "*.ssn", "pre*"],
+            &["*.secret", "*api_key", "user.id"],
+        ];
+        let keys = [
+            "db.password",
+            "DB.PASSWORD",
+            "csrftoken",
+            "http.request.header.cookie",
+            "http.request.method",
+            "a.b.key",
+            "axbykey",
+            "key",
+            "word",
+            "x",
+            "X",
+            "ssn",
+            "u.ssn",
+            "prefix",
+            "pr",
+            "",
+            "d",
+            "user.id",
+            "user.ids",
+            "svc.secret",
+            "svc.Secret",
+            "my_api_key",
+            "url.full",
+            "é.password",
+            "tokén",
+        ];
+        for set in sets {
+            let entries: Vec<(KeyPattern, usize)> =
+                set.iter().enumerate().map(|(i, s)| (p(s), i)).collect();
+            let index = KeyIndex::new(entries.clone());
+            for key in keys {
+                let expected = entries
+                    .iter()
+                    .filter(|(pattern, _)| pattern.matches(key))
+                    .map(|(_, rule)| *rule)
+                    .min();
+                assert_eq!(index.lookup(key), expected, "{key} in {set:?}");
+            }
+        }
     }
 }

@@ -147,7 +147,7 @@ impl ValueRule {
         let (needs, min_digits) = match scanner {
             ValueScanner::UrlCredentials => (scan::COLON | scan::AT, 0),
             ValueScanner::QuerySecrets(_) => (scan::EQUALS, 0),
-            ValueScanner::AuthCredentials => (scan::LETTER_B, 0),
+            ValueScanner::AuthCredentials => (scan::B_THEN_A_OR_E, 0),
             ValueScanner::Jwt => (scan::UPPER_J, 0),
             ValueScanner::CardNumber => (scan::DIGIT_RUN4, scan::card::MIN_DIGITS),
             ValueScanner::Email => (scan::AT, 0),
@@ -210,6 +210,9 @@ pub struct Redactor {
     key_rules: Vec<KeyRule>,
     key_index: KeyIndex,
     value_rules: Vec<ValueRule>,
+    /// Every trigger bit some value rule needs: a string with none of them
+    /// skips the rule loop.
+    value_triggers: u8,
     mask: Arc<str>,
     hasher: Option<KeyedHasher>,
     counters: RuleCounters,
@@ -305,9 +308,18 @@ impl Redactor {
             );
         }
 
+        // A rule without trigger bits could match anything: no shortcut then.
+        let value_triggers = value_rules.iter().fold(0, |bits, rule| {
+            if rule.needs == 0 {
+                u8::MAX
+            } else {
+                bits | rule.needs
+            }
+        });
         Redactor {
             key_rules,
             key_index: KeyIndex::new(patterns),
+            value_triggers,
             value_rules,
             mask: Arc::from(config.mask.as_str()),
             hasher,
@@ -404,7 +416,24 @@ impl Redactor {
         if self.is_noop() || attributes.is_empty() {
             return;
         }
-        attributes.retain_mut(|kv| self.redact_key_value(kv));
+        // Deleting is rare: walk the list in place, and only on the first
+        // deletion finish the walk with `retain_mut`.
+        let Some(first_deleted) = attributes
+            .iter_mut()
+            .position(|kv| !self.redact_key_value(kv))
+        else {
+            return;
+        };
+        let mut index = 0;
+        attributes.retain_mut(|kv| {
+            let keep = match index.cmp(&first_deleted) {
+                std::cmp::Ordering::Less => true,
+                std::cmp::Ordering::Equal => false,
+                std::cmp::Ordering::Greater => self.redact_key_value(kv),
+            };
+            index += 1;
+            keep
+        });
     }
 
     /// Apply the value rules to `text`: the rewritten text, or `None` when
@@ -414,6 +443,9 @@ impl Redactor {
             return None;
         }
         let facts = Facts::of(text.as_bytes());
+        if self.value_triggers != u8::MAX && facts.flags & self.value_triggers == 0 {
+            return None;
+        }
         let mut current: Option<String> = None;
         for rule in &self.value_rules {
             if !rule.may_match(&facts) {
@@ -589,6 +621,43 @@ mod tests {
         let r = Redactor::default();
         assert_eq!(r.redact_str("a=b"), None);
         assert_eq!(r.redact_str(""), None);
+    }
+
+    #[test]
+    fn deletions_anywhere_keep_order_and_count_once() {
+        let r = RedactionConfig::new().delete("*.ssn").build();
+        let mut attrs = vec![
+            KeyValue::new("a", "1"),
+            KeyValue::new("x.ssn", "078-05-1120"),
+            KeyValue::new("b", "Bearer abc"),
+            KeyValue::new("y.ssn", "078-05-1121"),
+            KeyValue::new("z.ssn", "078-05-1122"),
+            KeyValue::new("c", "3"),
+        ];
+        r.redact_attributes(&mut attrs);
+        let keys: Vec<&str> = attrs.iter().map(|kv| kv.key.as_str()).collect();
+        assert_eq!(keys, ["a", "b", "c"]);
+        assert_eq!(attrs[1].value.as_str(), "Bearer REDACTED");
+        assert_eq!(r.counters().get("delete:*.ssn"), Some(3));
+        assert_eq!(r.counters().get("auth_credentials"), Some(1));
+
+        let mut only = vec![KeyValue::new("x.ssn", "1")];
+        r.redact_attributes(&mut only);
+        assert!(only.is_empty());
+    }
+
+    #[test]
+    fn strings_without_triggers_skip_every_rule() {
+        let r = Redactor::default();
+        assert_eq!(r.redact_str("/api/v1/users/{id}/orders"), None);
+        assert_eq!(
+            r.redact_str("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko)"),
+            None
+        );
+        assert_eq!(
+            r.redact_str("x Basic dTpw").as_deref(),
+            Some("x Basic REDACTED")
+        );
     }
 
     #[test]

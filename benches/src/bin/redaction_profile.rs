@@ -1,0 +1,123 @@
+//! A fixed-count loop of the redaction benchmark's cases, for
+//! instruction-level profiling (`valgrind --tool=callgrind
+//! --toggle-collect=run_*`), which is repeatable on a busy machine where
+//! wall-clock timings are not.
+//!
+//! `redaction_profile <engine|span_on|span_off> <no_match|2_match> [iterations]`
+//!
+//! `engine` redacts the same 8 attributes over and over (the no-match case
+//! never changes them, so every pass does the full work); `span_on` and
+//! `span_off` record, end, redact and convert a whole span, as the
+//! `redaction/tracekit*/8_attrs_*` benchmarks do.
+
+use opentelemetry::trace::{Span as _, SpanKind, Tracer};
+use opentelemetry::KeyValue;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+use tracekit::redaction::Redactor;
+use tracekit::{FinishedSpan, ProcessorError, SpanProcessor};
+
+const USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
+
+fn no_match() -> Vec<KeyValue> {
+    vec![
+        KeyValue::new("http.request.method", "GET"),
+        KeyValue::new("http.route", "/api/v1/users/{id}/orders"),
+        KeyValue::new(
+            "url.full",
+            "https://api.example.com/api/v1/users/42/orders?page=2&sort=desc",
+        ),
+        KeyValue::new("user_agent.original", USER_AGENT),
+        KeyValue::new("http.response.status_code", 200_i64),
+        KeyValue::new("server.address", "api.example.com"),
+        KeyValue::new("server.port", 443_i64),
+        KeyValue::new("network.protocol.version", "1.1"),
+    ]
+}
+
+fn two_match() -> Vec<KeyValue> {
+    vec![
+        KeyValue::new("http.request.method", "GET"),
+        KeyValue::new("http.route", "/api/v1/users/{id}/orders"),
+        KeyValue::new(
+            "url.full",
+            "https://api.example.com/api/v1/users/42/orders?page=2&access_token=abc123",
+        ),
+        KeyValue::new("user_agent.original", USER_AGENT),
+        KeyValue::new("http.response.status_code", 200_i64),
+        KeyValue::new("server.address", "api.example.com"),
+        KeyValue::new("server.port", 443_i64),
+        KeyValue::new("http.request.header.authorization", "Bearer abc123"),
+    ]
+}
+
+#[derive(Debug)]
+struct RedactAndConvert {
+    redactor: Arc<Redactor>,
+}
+
+impl SpanProcessor for RedactAndConvert {
+    fn on_end(&self, mut span: FinishedSpan) {
+        self.redactor.redact_finished_span(&mut span);
+        black_box(span.into_span_data());
+    }
+    fn force_flush(&self, _timeout: Duration) -> Result<(), ProcessorError> {
+        Ok(())
+    }
+    fn shutdown(&self, _timeout: Duration) -> Result<(), ProcessorError> {
+        Ok(())
+    }
+}
+
+#[inline(never)]
+fn run_engine(redactor: &Redactor, attrs: fn() -> Vec<KeyValue>, n: u64) {
+    let mut kept = attrs();
+    for _ in 0..n {
+        redactor.redact_attributes(black_box(&mut kept));
+    }
+    black_box(kept);
+}
+
+#[inline(never)]
+fn run_span<T: Tracer>(tracer: &T, attrs: fn() -> Vec<KeyValue>, n: u64) {
+    for _ in 0..n {
+        let mut span = tracer
+            .span_builder(black_box("GET /api/v1/users/{id}/orders"))
+            .with_kind(SpanKind::Server)
+            .with_attributes(attrs())
+            .start(tracer);
+        span.end();
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let mode = args.get(1).map(String::as_str).unwrap_or("engine");
+    let case = args.get(2).map(String::as_str).unwrap_or("no_match");
+    let n: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let attrs = if case == "2_match" {
+        two_match as fn() -> Vec<KeyValue>
+    } else {
+        no_match
+    };
+    match mode {
+        "span_on" | "span_off" => {
+            let redactor = if mode == "span_on" {
+                Redactor::default()
+            } else {
+                Redactor::disabled()
+            };
+            let provider = tracekit::TracerProvider::builder()
+                .with_sampler(tracekit_samplers::AlwaysOn)
+                .with_span_processor(RedactAndConvert {
+                    redactor: Arc::new(redactor),
+                })
+                .build();
+            let tracer = provider.tracer("profile");
+            run_span(&tracer, attrs, n);
+            let _ = provider.shutdown(Duration::from_secs(1));
+        }
+        _ => run_engine(&Redactor::default(), attrs, n),
+    }
+}
