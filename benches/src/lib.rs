@@ -66,3 +66,72 @@ pub fn otel_sdk_provider(
         .with_span_processor(BatchSpanProcessor::builder(exporter).build())
         .build()
 }
+
+/// What the redaction benchmark and its profiling loop share: the span
+/// attributes of each case and the export-path stand-in.
+pub mod redaction {
+    use opentelemetry::KeyValue;
+    use std::hint::black_box;
+    use std::sync::Arc;
+    use std::time::Duration;
+    use tracekit::redaction::Redactor;
+    use tracekit::{FinishedSpan, ProcessorError, SpanProcessor};
+
+    /// A browser user agent, long enough to matter to the scanners.
+    pub const USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
+
+    /// A server span's attributes, none of which holds anything to redact.
+    pub fn no_match() -> Vec<KeyValue> {
+        vec![
+            KeyValue::new("http.request.method", "GET"),
+            KeyValue::new("http.route", "/api/v1/users/{id}/orders"),
+            KeyValue::new(
+                "url.full",
+                "https://api.example.com/api/v1/users/42/orders?page=2&sort=desc",
+            ),
+            KeyValue::new("user_agent.original", USER_AGENT),
+            KeyValue::new("http.response.status_code", 200_i64),
+            KeyValue::new("server.address", "api.example.com"),
+            KeyValue::new("server.port", 443_i64),
+            KeyValue::new("network.protocol.version", "1.1"),
+        ]
+    }
+
+    /// The same span where two attributes hold a secret.
+    pub fn two_match() -> Vec<KeyValue> {
+        vec![
+            KeyValue::new("http.request.method", "GET"),
+            KeyValue::new("http.route", "/api/v1/users/{id}/orders"),
+            KeyValue::new(
+                "url.full",
+                "https://api.example.com/api/v1/users/42/orders?page=2&access_token=abc123",
+            ),
+            KeyValue::new("user_agent.original", USER_AGENT),
+            KeyValue::new("http.response.status_code", 200_i64),
+            KeyValue::new("server.address", "api.example.com"),
+            KeyValue::new("server.port", 443_i64),
+            KeyValue::new("http.request.header.authorization", "Bearer abc123"),
+        ]
+    }
+
+    /// The export path, synchronously: redact the finished span, convert it to
+    /// `SpanData`, drop it.
+    #[derive(Debug)]
+    pub struct RedactAndConvert {
+        /// The redactor applied to each span.
+        pub redactor: Arc<Redactor>,
+    }
+
+    impl SpanProcessor for RedactAndConvert {
+        fn on_end(&self, mut span: FinishedSpan) {
+            self.redactor.redact_finished_span(&mut span);
+            black_box(span.into_span_data());
+        }
+        fn force_flush(&self, _timeout: Duration) -> Result<(), ProcessorError> {
+            Ok(())
+        }
+        fn shutdown(&self, _timeout: Duration) -> Result<(), ProcessorError> {
+            Ok(())
+        }
+    }
+}
