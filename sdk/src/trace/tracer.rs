@@ -262,7 +262,44 @@ impl Tracer {
         name: Cow<'static, str>,
         kind: SpanKind,
         start_raw: u64,
+        attributes: Vec<KeyValue>,
+        links: Vec<Link>,
+        parent_cx: &Context,
+    ) -> Span {
+        self.start_full(
+            name,
+            kind,
+            StartTime::Raw(start_raw),
+            attributes,
+            Vec::new(),
+            links,
+            parent_cx,
+        )
+    }
+
+    /// The full path, from everything a `SpanBuilder` may carry.
+    fn start_from_builder(&self, builder: SpanBuilder, parent_cx: &Context) -> Span {
+        self.start_full(
+            builder.name,
+            builder.span_kind.unwrap_or(SpanKind::Internal),
+            builder.start_time.map_or(StartTime::Now, StartTime::Wall),
+            builder.attributes.unwrap_or_default(),
+            builder.events.unwrap_or_default(),
+            builder.links.unwrap_or_default(),
+            parent_cx,
+        )
+    }
+
+    /// Decide, then record with the given attributes (the sampler's added
+    /// after them), events and links.
+    #[allow(clippy::too_many_arguments)]
+    fn start_full(
+        &self,
+        name: Cow<'static, str>,
+        kind: SpanKind,
+        start: StartTime,
         mut attributes: Vec<KeyValue>,
+        events: Vec<opentelemetry::trace::Event>,
         links: Vec<Link>,
         parent_cx: &Context,
     ) -> Span {
@@ -285,39 +322,9 @@ impl Tracer {
                     parent_is_remote,
                     name,
                     kind,
-                    StartTime::Raw(start_raw),
+                    start,
                     attributes,
-                    Vec::new(),
-                    links,
-                    parent_cx,
-                )
-            }
-        }
-    }
-
-    /// The full path, from everything a `SpanBuilder` may carry.
-    fn start_from_builder(&self, builder: SpanBuilder, parent_cx: &Context) -> Span {
-        let kind = builder.span_kind.unwrap_or(SpanKind::Internal);
-        let mut attributes = builder.attributes.unwrap_or_default();
-        let links = builder.links.unwrap_or_default();
-        match self.decide(&builder.name, &kind, &attributes, &links, parent_cx) {
-            Decision::Drop(span_context) => Span::non_recording(span_context),
-            Decision::Record {
-                span_context,
-                parent_span_id,
-                parent_is_remote,
-                sampler_attributes,
-            } => {
-                attributes.extend(sampler_attributes);
-                self.record(
-                    span_context,
-                    parent_span_id,
-                    parent_is_remote,
-                    builder.name,
-                    kind,
-                    builder.start_time.map_or(StartTime::Now, StartTime::Wall),
-                    attributes,
-                    builder.events.unwrap_or_default(),
+                    events,
                     links,
                     parent_cx,
                 )
