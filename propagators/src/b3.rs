@@ -267,6 +267,7 @@ impl TextMapPropagator for B3Propagator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::ids;
     use crate::FieldCarrier;
     use std::collections::HashMap;
 
@@ -278,18 +279,6 @@ mod tests {
             &Context::new(),
             &FieldCarrier::from_pairs(headers.iter().copied()),
         )
-    }
-
-    fn ids(cx: &Context) -> Option<(String, String, bool)> {
-        let span = cx.span();
-        let sc = span.span_context();
-        sc.is_valid().then(|| {
-            (
-                sc.trace_id().to_string(),
-                sc.span_id().to_string(),
-                sc.is_sampled(),
-            )
-        })
     }
 
     fn inject(encoding: B3Encoding, cx: &Context) -> HashMap<String, String> {

@@ -92,3 +92,23 @@ pub use traceparent::TRACE_FLAG_RANDOM;
 pub use tracestate::{
     is_valid_tracestate_key, is_valid_tracestate_value, with_leftmost_entry, MAX_TRACESTATE_MEMBERS,
 };
+
+#[cfg(test)]
+mod test_support {
+    use opentelemetry::trace::TraceContextExt;
+    use opentelemetry::Context;
+
+    /// Trace id, span id and sampled flag of the span context in `cx`, if
+    /// valid.
+    pub(crate) fn ids(cx: &Context) -> Option<(String, String, bool)> {
+        let span = cx.span();
+        let sc = span.span_context();
+        sc.is_valid().then(|| {
+            (
+                sc.trace_id().to_string(),
+                sc.span_id().to_string(),
+                sc.is_sampled(),
+            )
+        })
+    }
+}
