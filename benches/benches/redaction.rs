@@ -16,12 +16,10 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use opentelemetry::trace::{Span as _, SpanKind, TracerProvider as _};
-use opentelemetry::KeyValue;
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::Duration;
 use tracekit::redaction::Redactor;
-use tracekit_benches::redaction::{no_match, two_match, RedactAndConvert};
+use tracekit_benches::redaction::{provider, CASES};
 
 /// The official SDK's counterpart: its processors receive `SpanData`.
 #[derive(Debug)]
@@ -45,10 +43,7 @@ fn span_cases<T: opentelemetry::trace::Tracer>(c: &mut Criterion, imp: &str, tra
     group
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    for (case, attrs) in [
-        ("8_attrs_no_match", no_match as fn() -> Vec<KeyValue>),
-        ("8_attrs_2_match", two_match),
-    ] {
+    for (case, attrs) in CASES {
         group.bench_function(format!("{imp}/{case}"), |b| {
             b.iter(|| {
                 let mut span = tracer
@@ -64,12 +59,7 @@ fn span_cases<T: opentelemetry::trace::Tracer>(c: &mut Criterion, imp: &str, tra
 }
 
 fn tracekit_tracer(redactor: Redactor) -> (tracekit::TracerProvider, tracekit::Tracer) {
-    let provider = tracekit::TracerProvider::builder()
-        .with_sampler(tracekit_samplers::AlwaysOn)
-        .with_span_processor(RedactAndConvert {
-            redactor: Arc::new(redactor),
-        })
-        .build();
+    let provider = provider(redactor);
     let tracer = provider.tracer("bench");
     (provider, tracer)
 }
@@ -94,10 +84,7 @@ fn bench(c: &mut Criterion) {
     group
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    for (case, attrs) in [
-        ("8_attrs_no_match", no_match as fn() -> Vec<KeyValue>),
-        ("8_attrs_2_match", two_match),
-    ] {
+    for (case, attrs) in CASES {
         group.bench_function(format!("tracekit/redact_only_{case}"), |b| {
             b.iter_batched_ref(
                 attrs,

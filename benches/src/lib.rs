@@ -134,4 +134,24 @@ pub mod redaction {
             Ok(())
         }
     }
+
+    /// Makes a case's span attributes.
+    pub type Attributes = fn() -> Vec<KeyValue>;
+
+    /// The benchmark cases: id suffix and the attributes of the span.
+    pub const CASES: [(&str, Attributes); 2] = [
+        ("8_attrs_no_match", no_match),
+        ("8_attrs_2_match", two_match),
+    ];
+
+    /// A tracekit provider sampling everything, whose only processor
+    /// redacts with `redactor` and converts each span on the spot.
+    pub fn provider(redactor: Redactor) -> tracekit::TracerProvider {
+        tracekit::TracerProvider::builder()
+            .with_sampler(tracekit_samplers::AlwaysOn)
+            .with_span_processor(RedactAndConvert {
+                redactor: Arc::new(redactor),
+            })
+            .build()
+    }
 }

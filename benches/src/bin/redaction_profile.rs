@@ -13,10 +13,9 @@
 use opentelemetry::trace::{Span as _, SpanKind, Tracer};
 use opentelemetry::KeyValue;
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::Duration;
 use tracekit::redaction::Redactor;
-use tracekit_benches::redaction::{no_match, two_match, RedactAndConvert};
+use tracekit_benches::redaction::{no_match, provider, two_match};
 
 #[inline(never)]
 fn run_engine(redactor: &Redactor, attrs: fn() -> Vec<KeyValue>, n: u64) {
@@ -56,12 +55,7 @@ fn main() {
             } else {
                 Redactor::disabled()
             };
-            let provider = tracekit::TracerProvider::builder()
-                .with_sampler(tracekit_samplers::AlwaysOn)
-                .with_span_processor(RedactAndConvert {
-                    redactor: Arc::new(redactor),
-                })
-                .build();
+            let provider = provider(redactor);
             let tracer = provider.tracer("profile");
             run_span(&tracer, attrs, n);
             let _ = provider.shutdown(Duration::from_secs(1));
