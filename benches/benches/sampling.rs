@@ -13,32 +13,14 @@
 //!   is a refusal); the figure is the wall time per decision of each thread.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use opentelemetry::trace::{
-    SpanContext, SpanId, SpanKind, TraceContextExt, TraceFlags, TraceId, TraceState,
-};
+use opentelemetry::trace::{SpanKind, TraceId};
 use opentelemetry::Context;
 use opentelemetry_sdk::trace::{Sampler as SdkSampler, ShouldSample};
 use std::hint::black_box;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
+use tracekit_benches::sampling::{remote_sampled_parents, trace_ids, POOL};
 use tracekit_samplers::{ratio, ParentBased, RateLimiting, Sampler, SamplingParameters};
-
-const POOL: usize = 4096;
-
-/// Deterministic pseudo-random trace ids (splitmix64).
-fn trace_ids() -> Vec<TraceId> {
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
-    (0..POOL)
-        .map(|_| TraceId::from((u128::from(next()) << 64) | u128::from(next())))
-        .collect()
-}
 
 fn ratio_case(c: &mut Criterion, ids: &[TraceId], case: &str, probability: f64) {
     let mut group = c.benchmark_group("sampling");
@@ -76,20 +58,7 @@ fn ratio_case(c: &mut Criterion, ids: &[TraceId], case: &str, probability: f64) 
 fn parent_based_case(c: &mut Criterion, ids: &[TraceId]) {
     let mut group = c.benchmark_group("sampling");
     let kind = SpanKind::Server;
-    let parents: Vec<(SpanContext, Context)> = ids
-        .iter()
-        .map(|id| {
-            let sc = SpanContext::new(
-                *id,
-                SpanId::from(1u64),
-                TraceFlags::SAMPLED,
-                true,
-                TraceState::NONE,
-            );
-            let cx = Context::new().with_remote_span_context(sc.clone());
-            (sc, cx)
-        })
-        .collect();
+    let parents = remote_sampled_parents(ids);
 
     let tracekit = ParentBased::new(ratio(0.1));
     let mut i = 0usize;

@@ -155,3 +155,47 @@ pub mod redaction {
             .build()
     }
 }
+
+/// What the sampling benchmark and its profiling loop share: the trace ids
+/// and parents the decisions are made for.
+pub mod sampling {
+    use opentelemetry::trace::{
+        SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
+    };
+    use opentelemetry::Context;
+
+    /// How many trace ids the cases cycle through (a power of two).
+    pub const POOL: usize = 4096;
+
+    /// [`POOL`] deterministic pseudo-random trace ids (splitmix64).
+    pub fn trace_ids() -> Vec<TraceId> {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        (0..POOL)
+            .map(|_| TraceId::from((u128::from(next()) << 64) | u128::from(next())))
+            .collect()
+    }
+
+    /// For each id, a sampled remote parent and the `Context` holding it.
+    pub fn remote_sampled_parents(ids: &[TraceId]) -> Vec<(SpanContext, Context)> {
+        ids.iter()
+            .map(|id| {
+                let sc = SpanContext::new(
+                    *id,
+                    SpanId::from(1u64),
+                    TraceFlags::SAMPLED,
+                    true,
+                    TraceState::NONE,
+                );
+                let cx = Context::new().with_remote_span_context(sc.clone());
+                (sc, cx)
+            })
+            .collect()
+    }
+}
