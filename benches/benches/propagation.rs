@@ -12,7 +12,7 @@ use opentelemetry::baggage::BaggageExt;
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use opentelemetry::{Context, KeyValue};
-use opentelemetry_http::{HeaderExtractor, HeaderInjector};
+use tracekit_tower::{HeaderExtractor, HeaderInjector};
 use std::hint::black_box;
 use std::time::Duration;
 

@@ -186,14 +186,10 @@ impl Randomness {
     /// specifies as random.
     #[inline]
     pub const fn from_trace_id(trace_id: TraceId) -> Randomness {
-        let bytes = trace_id.to_bytes();
-        let mut value = 0u64;
-        let mut i = 9;
-        while i < 16 {
-            value = (value << 8) | bytes[i] as u64;
-            i += 1;
-        }
-        Randomness(value)
+        // The id as one big-endian integer: its low 56 bits are the
+        // rightmost 7 bytes (one byte swap, no per-byte loop).
+        let value = u128::from_be_bytes(trace_id.to_bytes()) as u64;
+        Randomness(value & (MAX_ADJUSTED_COUNT - 1))
     }
 
     /// The randomness with this raw value; `None` when it exceeds 56 bits.
