@@ -1,6 +1,10 @@
 //! Side-by-side propagation benchmarks: tracekit's propagators against the
-//! official `opentelemetry_sdk` ones, both through `http::HeaderMap` carriers
-//! (`opentelemetry_http::HeaderInjector` / `HeaderExtractor`).
+//! official `opentelemetry_sdk` ones, both through the same `http::HeaderMap`
+//! carriers: `tracekit_tower::{HeaderInjector, HeaderExtractor}`, the ones
+//! tracekit's HTTP integrations use. Unlike `opentelemetry_http`'s, they
+//! copy neither the header name nor the value (about 770 instructions per
+//! inject less for either propagator), so what is compared is the
+//! propagators' own work.
 //!
 //! Ids: `propagation/<impl>/<case>` with `<impl>` = `tracekit` | `otel_sdk`
 //! and `<case>` = `tracecontext_inject` | `tracecontext_extract` |
