@@ -337,11 +337,7 @@ impl Tracer {
 /// overwrites an earlier one with the same key (keeping its position), then
 /// the count and length limits apply. Returns the number dropped.
 fn normalize_attributes(attributes: &mut Vec<KeyValue>, limits: &SpanLimits) -> u32 {
-    let has_duplicates = attributes
-        .iter()
-        .enumerate()
-        .any(|(i, a)| attributes[i + 1..].iter().any(|b| b.key == a.key));
-    if has_duplicates {
+    if has_duplicate_keys(attributes) {
         let mut unique: Vec<KeyValue> = Vec::with_capacity(attributes.len());
         for kv in attributes.drain(..) {
             match unique.iter_mut().find(|u| u.key == kv.key) {
@@ -352,6 +348,26 @@ fn normalize_attributes(attributes: &mut Vec<KeyValue>, limits: &SpanLimits) -> 
         *attributes = unique;
     }
     limit_attribute_list(attributes, limits.max_attributes_per_span)
+}
+
+/// Whether two attributes share a key. One pass sets a bit per key from its
+/// length and last byte; only when a bit is already set (a possible
+/// duplicate, rare for distinct keys) are the keys compared pairwise.
+fn has_duplicate_keys(attributes: &[KeyValue]) -> bool {
+    let mut seen = 0u64;
+    for kv in attributes {
+        let key = kv.key.as_str();
+        let last = key.as_bytes().last().copied().unwrap_or(0);
+        let bit = 1u64 << ((key.len().wrapping_mul(7) ^ usize::from(last)) & 63);
+        if seen & bit != 0 {
+            return attributes
+                .iter()
+                .enumerate()
+                .any(|(i, a)| attributes[i + 1..].iter().any(|b| b.key == a.key));
+        }
+        seen |= bit;
+    }
+    false
 }
 
 fn limit_links(links: &mut Vec<Link>, limits: &SpanLimits) -> u32 {
@@ -412,6 +428,29 @@ impl opentelemetry::trace::Tracer for Tracer {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn duplicate_keys_are_found_whatever_their_hash_bits() {
+        let kv = |k: &'static str| KeyValue::new(k, 1_i64);
+        assert!(!has_duplicate_keys(&[]));
+        assert!(!has_duplicate_keys(&[kv("a")]));
+        assert!(has_duplicate_keys(&[kv("a"), kv("b"), kv("a")]));
+        // Same length and last byte (same bit), different keys.
+        assert!(!has_duplicate_keys(&[kv("xa"), kv("ya"), kv("za")]));
+        assert!(has_duplicate_keys(&[kv("xa"), kv("ya"), kv("xa")]));
+        // Owned and static spellings of one key are duplicates.
+        assert!(has_duplicate_keys(&[
+            KeyValue::new("http.route", "/a"),
+            KeyValue::new(String::from("http.route"), "/b"),
+        ]));
+        let many: Vec<KeyValue> = (0..200)
+            .map(|i| KeyValue::new(format!("k{i}"), 1_i64))
+            .collect();
+        assert!(!has_duplicate_keys(&many));
+        let mut with_dup = many.clone();
+        with_dup.push(KeyValue::new("k137", 2_i64));
+        assert!(has_duplicate_keys(&with_dup));
+    }
+
     use super::*;
 
     #[test]
