@@ -186,6 +186,34 @@ fn special_fields_set_name_kind_and_status() {
     assert_child_of(&child, &root);
 }
 
+#[test]
+fn a_status_description_recorded_after_the_error_status_is_kept() {
+    let (subscriber, _provider, collect) = subscriber();
+    tracing::subscriber::with_default(subscriber, || {
+        let root = info_span!("root");
+        let _enter = root.enter();
+        let late = info_span!(
+            "late",
+            otel.status_code = tracing::field::Empty,
+            otel.status_description = tracing::field::Empty,
+        );
+        late.record("otel.status_code", "error");
+        late.record("otel.status_description", "upstream timed out");
+        let ok = info_span!(
+            "ok_then_description",
+            otel.status_code = "ok",
+            otel.status_description = tracing::field::Empty,
+        );
+        // Ok is final, and a description only describes an error.
+        ok.record("otel.status_description", "ignored");
+    });
+    assert_eq!(
+        collect.span("late").status,
+        Status::error("upstream timed out")
+    );
+    assert_eq!(collect.span("ok_then_description").status, Status::Ok);
+}
+
 #[derive(Debug)]
 struct PaymentDeclined;
 impl std::fmt::Display for PaymentDeclined {

@@ -10,7 +10,7 @@
 use super::fields::{AttributeSink, ContextSpanSink, SpanFieldVisitor, SpecialFields};
 use crate::trace::EXCEPTION_EVENT_NAME;
 use crate::{Span, Tracer};
-use opentelemetry::trace::{Link, SpanContext, SpanKind, TraceContextExt};
+use opentelemetry::trace::{Link, SpanContext, SpanKind, Status, TraceContextExt};
 use opentelemetry::{Context, KeyValue};
 use std::borrow::Cow;
 use std::time::SystemTime;
@@ -83,6 +83,9 @@ pub(crate) struct StartedSpan {
     clock_start: Option<(u64, SystemTime)>,
     /// An `otel.status_description` recorded before the status it describes.
     pub(crate) status_description: Option<String>,
+    /// Whether the layer set an Error status, so that a description
+    /// recorded after it still reaches the span.
+    error_set: bool,
 }
 
 impl StartedSpan {
@@ -97,6 +100,7 @@ impl StartedSpan {
         let recording = span.is_recording();
         let clock_start = span.clock_start();
         let mut status_description = None;
+        let mut error_set = false;
         if let (true, Some(special)) = (recording, special) {
             if let Some(name) = special.name.take() {
                 span.update_name(name);
@@ -105,6 +109,7 @@ impl StartedSpan {
                 span.add_event(EXCEPTION_EVENT_NAME, exception.into_attributes());
             }
             if let Some(status) = special.status(None) {
+                error_set = matches!(status, Status::Error { .. });
                 span.set_status(status);
             }
             status_description = special.status_description.take();
@@ -119,6 +124,7 @@ impl StartedSpan {
             recording,
             clock_start,
             status_description,
+            error_set,
         }
     }
 
@@ -150,8 +156,18 @@ impl StartedSpan {
         for exception in special.exceptions.drain(..) {
             span.add_event(EXCEPTION_EVENT_NAME, exception.into_attributes());
         }
-        if let Some(status) = special.status(self.status_description.as_deref()) {
-            span.set_status(status);
+        match special.status(self.status_description.as_deref()) {
+            Some(status) => {
+                self.error_set |= matches!(status, Status::Error { .. });
+                span.set_status(status);
+            }
+            // A description arriving after the Error status it describes.
+            None => match &special.status_description {
+                Some(description) if self.error_set => {
+                    span.set_status(Status::error(description.clone()))
+                }
+                _ => {}
+            },
         }
         if let Some(description) = special.status_description.take() {
             self.status_description = Some(description);
