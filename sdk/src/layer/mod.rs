@@ -16,7 +16,13 @@
 //!   context, set by middleware or code using the OpenTelemetry API.
 //!   OpenTelemetry API spans started while a `tracing` span is entered are
 //!   its children. Whichever API each piece of code uses, there is one
-//!   trace.
+//!   trace. The current context is read when the `tracing` span is
+//!   *created*: for an `#[instrument]`ed `async fn` that is when the
+//!   function is called, not when its future is first polled, so wrapping
+//!   the returned future with `.with_context(cx)` gives the span neither
+//!   that parent nor that baggage. Attach `cx` around the call instead
+//!   (`let _guard = cx.attach(); let fut = handler();`) or use
+//!   [`SpanExt::set_parent`].
 //! * **Root spans start late.** A span without a `tracing` parent starts
 //!   when first needed (entered, given a child or an event, asked for its
 //!   context, closed), with the time it was created as its start time, so
