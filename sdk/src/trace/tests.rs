@@ -394,6 +394,92 @@ fn batch_exports_when_a_batch_fills_before_the_timer() {
     assert_eq!(count.0.load(Ordering::SeqCst), 10);
 }
 
+/// Counts spans, taking a millisecond per export (a slow collector).
+#[derive(Clone, Debug, Default)]
+struct SlowCount(Arc<AtomicUsize>);
+impl SpanExporter for SlowCount {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        std::thread::sleep(Duration::from_millis(1));
+        self.0.fetch_add(batch.len(), Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// A provider batching into `count` with a queue of `queue`, batches of
+/// `batch` and the given schedule delay.
+fn slow_provider(count: &SlowCount, queue: usize, batch: usize, delay: Duration) -> TracerProvider {
+    TracerProvider::builder()
+        .with_batch_exporter_config(
+            count.clone(),
+            BatchConfig {
+                max_queue_size: queue,
+                max_export_batch_size: batch,
+                scheduled_delay: delay,
+                ..BatchConfig::default()
+            },
+        )
+        .build()
+}
+
+#[test]
+fn an_overflowing_queue_is_drained_without_waiting_for_the_timer() {
+    let count = SlowCount::default();
+    let provider = slow_provider(&count, 70, 16, Duration::from_secs(3600));
+    let tracer = provider.tracer("t");
+    // 5,003 spans into a queue of 70 drained 16 per millisecond: it
+    // overflows and stays full while spans come, and 70 is no multiple of
+    // the batch size, so a partial batch remains once they stop.
+    for _ in 0..5_003 {
+        tracer.start("s").end();
+    }
+    let accounted = || {
+        let c = provider.counters();
+        c.exported + c.dropped()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while accounted() < 5_003 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Without the overload mode the remainder would wait for the hour-long
+    // timer (or a flush).
+    let c = provider.counters();
+    assert!(c.dropped_queue_full > 0, "the queue should have overflowed");
+    assert_eq!(c.exported + c.dropped(), 5_003);
+    assert_eq!(c.exported as usize, count.0.load(Ordering::SeqCst));
+    // Flush and shutdown answer promptly afterwards.
+    provider.force_flush(Duration::from_secs(5)).unwrap();
+    provider.shutdown(Duration::from_secs(5)).unwrap();
+}
+
+#[test]
+fn flush_and_shutdown_answer_while_the_worker_keeps_up_with_an_overload() {
+    let count = SlowCount::default();
+    let provider = slow_provider(&count, 32, 8, BatchConfig::default().scheduled_delay);
+    let tracer = provider.tracer("t");
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let (tracer, stop) = (&tracer, &stop);
+        // Bounded in count and time.
+        scope.spawn(move || {
+            let until = std::time::Instant::now() + Duration::from_secs(5);
+            for _ in 0..2_000_000 {
+                if stop.load(Ordering::Relaxed) || std::time::Instant::now() > until {
+                    break;
+                }
+                tracer.start("s").end();
+            }
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        let flushed = provider.force_flush(Duration::from_secs(5));
+        stop.store(true, Ordering::Relaxed);
+        assert!(flushed.is_ok(), "{flushed:?}");
+    });
+    provider.shutdown(Duration::from_secs(5)).unwrap();
+    let c = provider.counters();
+    assert!(c.dropped_queue_full > 0, "the queue should have overflowed");
+    assert_eq!(c.exported + c.dropped(), c.ended);
+}
+
 #[derive(Clone, Debug, Default)]
 struct Fails;
 impl SpanExporter for Fails {

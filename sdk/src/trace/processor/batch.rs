@@ -5,7 +5,12 @@
 //! no allocation, no waiting. A full queue drops the span and counts it. The
 //! worker thread exports a batch as soon as one is full (it is woken once
 //! per batch, not per span) and everything queued when the schedule delay
-//! expires. Flush and shutdown are messages to the worker answered on a
+//! expires. Once the queue has overflowed, the worker stops sleeping between
+//! batches: while it holds a CPU it exports whatever is queued, full batch
+//! or not, until the queue has stayed empty for a couple of milliseconds.
+//! (A worker that sleeps until woken loses the CPU to the application's
+//! busy threads, and the queue overflows while the wake-up waits for the
+//! scheduler.) Flush and shutdown are messages to the worker answered on a
 //! channel the caller waits on with a deadline, so neither can deadlock,
 //! whatever runtime (if any) the caller runs on.
 
@@ -94,6 +99,9 @@ struct Shared {
     queue: ArrayQueue<FinishedSpan>,
     counters: ExportCounters,
     wake_pending: AtomicBool,
+    /// Set when `on_end` found the queue full: the worker is not keeping
+    /// up, so it stays on the CPU instead of sleeping between batches.
+    overflowed: AtomicBool,
     is_shutdown: AtomicBool,
     batch_size: usize,
 }
@@ -131,6 +139,7 @@ impl BatchSpanProcessor {
             queue: ArrayQueue::new(config.max_queue_size),
             counters: ExportCounters::default(),
             wake_pending: AtomicBool::new(false),
+            overflowed: AtomicBool::new(false),
             is_shutdown: AtomicBool::new(false),
             batch_size: config.max_export_batch_size,
         });
@@ -189,6 +198,11 @@ impl SpanProcessor for BatchSpanProcessor {
         }
         if let Err(span) = shared.queue.push(span) {
             shared.counters.dropped_queue_full.incr();
+            // A plain load first: no write to the shared line while the
+            // flag is already up.
+            if !shared.overflowed.load(Ordering::Relaxed) {
+                shared.overflowed.store(true, Ordering::Relaxed);
+            }
             span.discard();
             return;
         }
@@ -237,6 +251,10 @@ impl Drop for BatchSpanProcessor {
     }
 }
 
+/// How long an overloaded worker waits, on the CPU, for the next batch to
+/// fill before it goes back to sleeping until woken.
+const KEEP_UP_IDLE: Duration = Duration::from_millis(2);
+
 struct Worker {
     shared: Arc<Shared>,
     sink: Box<dyn ExportSink>,
@@ -261,12 +279,20 @@ impl Worker {
         // say) must not feed back into the pipeline.
         let _suppressed = opentelemetry::Context::enter_telemetry_suppressed_scope();
         let mut deadline = Instant::now() + self.config.scheduled_delay;
+        let mut pending = None;
         loop {
-            match control.recv_deadline(deadline) {
+            let message = match pending.take() {
+                Some(message) => Ok(message),
+                None => control.recv_deadline(deadline),
+            };
+            match message {
                 Ok(Control::Wake) => {
                     self.shared.wake_pending.store(false, Ordering::Release);
                     while self.shared.queue.len() >= self.config.max_export_batch_size {
                         self.export_one_batch();
+                    }
+                    if self.shared.overflowed.swap(false, Ordering::Relaxed) {
+                        pending = self.keep_up(&control);
                     }
                 }
                 Ok(Control::Flush(reply)) => {
@@ -296,6 +322,34 @@ impl Worker {
                     let _ = self.sink.shutdown(self.config.export_timeout);
                     return;
                 }
+            }
+        }
+    }
+
+    /// The queue overflowed: spans arrive faster than a sleeping worker
+    /// drains them (each wake-up waits for the scheduler while the
+    /// application's threads hold the CPUs, and the queue overflows in the
+    /// meantime). While the CPU is ours, keep it: export whatever is queued,
+    /// full batch or not, and only when the queue has stayed empty for
+    /// [`KEEP_UP_IDLE`] (or a flush, shutdown or resource message arrives,
+    /// returned for the main loop to handle) go back to sleeping until woken. Only ever entered
+    /// after spans were dropped, so a worker that keeps up sleeps as usual.
+    fn keep_up(&mut self, control: &Receiver<Control>) -> Option<Control> {
+        let mut last_export = Instant::now();
+        loop {
+            match control.try_recv() {
+                // Wake-ups are what this loop does anyway.
+                Ok(Control::Wake) => self.shared.wake_pending.store(false, Ordering::Release),
+                Ok(message) => return Some(message),
+                Err(_) => {}
+            }
+            if !self.shared.queue.is_empty() {
+                self.export_one_batch();
+                last_export = Instant::now();
+            } else if last_export.elapsed() >= KEEP_UP_IDLE {
+                return None;
+            } else {
+                std::thread::yield_now();
             }
         }
     }
