@@ -2,7 +2,8 @@
 //! instruction-level profiling with callgrind
 //! (`--toggle-collect=layer_profile::run_loop*`).
 //!
-//! `layer_profile <sampled|unsampled> [iterations]`
+//! `layer_profile <sampled|unsampled|fields> [iterations]` (`fields`: the
+//! criterion `span_5_fields` case, sampled)
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -16,6 +17,21 @@ fn run_loop(n: u64) {
     }
 }
 
+#[inline(never)]
+fn run_loop_fields(n: u64) {
+    for _ in 0..n {
+        tracing::info_span!(
+            "span_5_fields",
+            user_id = 42_u64,
+            path = "/checkout",
+            cached = true,
+            ratio = 0.25_f64,
+            attempt = 3_i64,
+        )
+        .in_scope(|| black_box(()));
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let sampler = match args.get(1).map(String::as_str) {
@@ -26,6 +42,13 @@ fn main() {
     let provider = tracekit_provider(sampler, CountingExporter::default());
     let subscriber =
         tracing_subscriber::registry().with(tracekit::layer::layer(provider.tracer("profile")));
-    tracing::subscriber::with_default(subscriber, || run_loop(n));
+    let fields = args.get(1).map(String::as_str) == Some("fields");
+    tracing::subscriber::with_default(subscriber, || {
+        if fields {
+            run_loop_fields(n)
+        } else {
+            run_loop(n)
+        }
+    });
     let _ = provider.shutdown(Duration::from_secs(10));
 }
