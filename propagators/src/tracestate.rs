@@ -1,7 +1,7 @@
 //! The W3C `tracestate` header value: list parsing with the Level 2 key and
 //! value grammar, formatting, and the helper that puts an entry leftmost.
 
-use crate::text::{split_once_byte, trim_ows};
+use crate::text::trim_ows;
 use opentelemetry::trace::TraceState;
 
 /// Maximum number of list members a `tracestate` may hold.
@@ -14,15 +14,69 @@ const MAX_SYSTEM_ID_LEN: usize = 14;
 /// Longest simple key and longest value.
 const MAX_KEY_OR_VALUE_LEN: usize = 256;
 
+/// Byte classes of the `tracestate` grammar, one table lookup per byte.
+const LCALPHA: u8 = 1;
+const DIGIT: u8 = 1 << 1;
+/// `lcalpha / DIGIT / "_" / "-" / "*" / "/"`.
+const KEY_CHAR: u8 = 1 << 2;
+/// `%x20-2B / %x2D-3C / %x3E-7E`: printable ASCII but `,` and `=`.
+const VALUE_CHAR: u8 = 1 << 3;
+
+static CLASSES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        let c = b as u8;
+        let mut class = 0;
+        if c.is_ascii_lowercase() {
+            class |= LCALPHA | KEY_CHAR;
+        }
+        if c.is_ascii_digit() {
+            class |= DIGIT | KEY_CHAR;
+        }
+        if matches!(c, b'_' | b'-' | b'*' | b'/') {
+            class |= KEY_CHAR;
+        }
+        if c >= 0x20 && c <= 0x7e && c != b',' && c != b'=' {
+            class |= VALUE_CHAR;
+        }
+        table[b] = class;
+        b += 1;
+    }
+    table
+};
+
 #[inline]
-fn is_lcalpha(b: u8) -> bool {
-    b.is_ascii_lowercase()
+fn class(b: u8) -> u8 {
+    CLASSES[b as usize]
 }
 
-/// `lcalpha / DIGIT / "_" / "-" / "*" / "/"`.
+/// Checks a key against the grammar (see [`is_valid_tracestate_key`]) in
+/// one pass; `Some(position of the '@')` for a valid multi-tenant key,
+/// `Some(None)` for a valid simple key.
 #[inline]
-fn is_key_char(b: u8) -> bool {
-    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'*' | b'/')
+fn check_key(key: &[u8]) -> Option<Option<usize>> {
+    let mut at = None;
+    for (i, &b) in key.iter().enumerate() {
+        if class(b) & KEY_CHAR == 0 {
+            if b != b'@' || at.is_some() {
+                return None;
+            }
+            at = Some(i);
+        }
+    }
+    let first = class(*key.first()?);
+    let valid = match at {
+        None => key.len() <= MAX_KEY_OR_VALUE_LEN && first & LCALPHA != 0,
+        Some(at) => {
+            let system_len = key.len() - at - 1;
+            (1..=MAX_TENANT_ID_LEN).contains(&at)
+                && first & (LCALPHA | DIGIT) != 0
+                && (1..=MAX_SYSTEM_ID_LEN).contains(&system_len)
+                && class(key[at + 1]) & LCALPHA != 0
+        }
+    };
+    valid.then_some(at)
 }
 
 /// Checks a `tracestate` key against the W3C grammar:
@@ -35,23 +89,7 @@ fn is_key_char(b: u8) -> bool {
 /// system-id        = lcalpha 0*13( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
 /// ```
 pub fn is_valid_tracestate_key(key: &str) -> bool {
-    let key = key.as_bytes();
-    match key.iter().position(|&b| b == b'@') {
-        None => {
-            key.len() <= MAX_KEY_OR_VALUE_LEN
-                && key.first().is_some_and(|&b| is_lcalpha(b))
-                && key[1..].iter().all(|&b| is_key_char(b))
-        }
-        Some(at) => {
-            let (tenant, system) = (&key[..at], &key[at + 1..]);
-            (1..=MAX_TENANT_ID_LEN).contains(&tenant.len())
-                && (tenant[0].is_ascii_lowercase() || tenant[0].is_ascii_digit())
-                && tenant[1..].iter().all(|&b| is_key_char(b))
-                && (1..=MAX_SYSTEM_ID_LEN).contains(&system.len())
-                && is_lcalpha(system[0])
-                && system[1..].iter().all(|&b| is_key_char(b))
-        }
-    }
+    check_key(key.as_bytes()).is_some()
 }
 
 /// Checks a `tracestate` value against the W3C grammar: 1 to 256 printable
@@ -64,12 +102,9 @@ pub fn is_valid_tracestate_key(key: &str) -> bool {
 /// ```
 pub fn is_valid_tracestate_value(value: &str) -> bool {
     let value = value.as_bytes();
-    !value.is_empty()
+    matches!(value.last(), Some(&last) if last != b' ')
         && value.len() <= MAX_KEY_OR_VALUE_LEN
-        && value[value.len() - 1] != b' '
-        && value
-            .iter()
-            .all(|&b| (0x20..=0x7e).contains(&b) && b != b',' && b != b'=')
+        && value.iter().all(|&b| class(b) & VALUE_CHAR != 0)
 }
 
 /// `opentelemetry::trace::TraceState` (0.33) refuses multi-tenant keys whose
@@ -77,11 +112,23 @@ pub fn is_valid_tracestate_value(value: &str) -> bool {
 /// member is valid on the wire but cannot be stored; it is the only member
 /// this crate ever leaves out of an otherwise valid list.
 #[inline]
-fn representable_in_trace_state(key: &str) -> bool {
-    match key.bytes().position(|b| b == b'@') {
+fn representable_in_trace_state(key: &str, at: Option<usize>) -> bool {
+    match at {
         Some(at) => key.len() - at - 1 < MAX_SYSTEM_ID_LEN,
         None => true,
     }
+}
+
+/// Splits a trimmed, non-empty list member into a valid key and value, with
+/// the key's `@` position; `None` when it is not `key=value` by the grammar.
+#[inline]
+fn split_member(member: &str) -> Option<(&str, &str, Option<usize>)> {
+    let bytes = member.as_bytes();
+    let eq = bytes.iter().position(|&b| b == b'=')?;
+    let at = check_key(&bytes[..eq])?;
+    // `eq` is an ASCII byte: both sides are char boundaries.
+    let (key, value) = (member.get(..eq)?, member.get(eq + 1..)?);
+    is_valid_tracestate_value(value).then_some((key, value, at))
 }
 
 /// Walks the list members of several `tracestate` fields (as if joined with
@@ -141,10 +188,7 @@ impl<'a> Iterator for MemberScanner<'a, '_> {
             if member.is_empty() {
                 continue;
             }
-            let valid = split_once_byte(member, b'=').filter(|(key, value)| {
-                is_valid_tracestate_key(key) && is_valid_tracestate_value(value)
-            });
-            let Some((key, value)) = valid else {
+            let Some((key, value, at)) = split_member(member) else {
                 self.invalid = true;
                 return None;
             };
@@ -153,7 +197,7 @@ impl<'a> Iterator for MemberScanner<'a, '_> {
                 self.invalid = true;
                 return None;
             }
-            if representable_in_trace_state(key) {
+            if representable_in_trace_state(key, at) {
                 return Some((key, value));
             }
             self.skipped.push(key);
