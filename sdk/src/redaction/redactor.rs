@@ -4,8 +4,10 @@
 use super::config::{BuiltinRule, InvalidRule, KeyAction, RedactionConfig};
 use super::counters::{RedactionCounters, RuleCounters};
 use super::hashing::KeyedHasher;
+use super::key_cache::{KeyDecisionCache, DEFAULT_SLOTS};
 use super::key_pattern::{KeyIndex, KeyPattern};
-use super::scan::{self, query::ParamNames, Facts};
+use super::scan::{self, query::ParamNames, Facts, UrlTriggers};
+use super::value_profile::{profile_of, ValueProfile};
 use crate::trace::FinishedSpan;
 use opentelemetry::trace::{Event, Link, Status};
 use opentelemetry::{Array, KeyValue, StringValue, Value};
@@ -131,6 +133,35 @@ enum ValueScanner {
     Email,
 }
 
+/// What the redactor does with an attribute, decided by its key alone: the
+/// key rule that claims it, or else which value rules scan its value (bit
+/// `i` for `value_rules[i]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct KeyDecision {
+    rule: Option<usize>,
+    value_rules: u8,
+}
+
+impl KeyDecision {
+    /// Packed for the [`KeyDecisionCache`]: value rules in the low byte, the
+    /// rule number plus one above (0: no rule). `None` for a rule number
+    /// too large to pack (such a key is decided afresh each time).
+    fn pack(self) -> Option<u32> {
+        let rule = match self.rule {
+            None => 0,
+            Some(r) => u32::try_from(r + 1).ok().filter(|&r| r < 1 << 24)?,
+        };
+        Some((rule << 8) | u32::from(self.value_rules))
+    }
+
+    fn unpack(packed: u32) -> KeyDecision {
+        KeyDecision {
+            rule: (packed >> 8).checked_sub(1).map(|r| r as usize),
+            value_rules: packed as u8,
+        }
+    }
+}
+
 /// A compiled value rule.
 #[derive(Debug)]
 struct ValueRule {
@@ -163,6 +194,17 @@ impl ValueRule {
     #[inline]
     fn may_match(&self, facts: &Facts) -> bool {
         facts.has(self.needs) && facts.digits >= self.min_digits
+    }
+
+    /// Whether the rule can match a value with these URL triggers (rules
+    /// other than the two URL rules are not gated by them).
+    #[inline]
+    fn may_match_url(&self, triggers: &UrlTriggers) -> bool {
+        match self.scanner {
+            ValueScanner::UrlCredentials => triggers.at,
+            ValueScanner::QuerySecrets(_) => triggers.sensitive_equals,
+            _ => true,
+        }
     }
 
     fn apply(&self, text: &str, mask: &str) -> Option<String> {
@@ -213,6 +255,17 @@ pub struct Redactor {
     /// Every trigger bit some value rule needs: a string with none of them
     /// skips the rule loop.
     value_triggers: u8,
+    /// The value-rule sets of the three [`ValueProfile`]s (bit `i` for
+    /// `value_rules[i]`); all three are `all_values` when every value is
+    /// to be scanned.
+    all_values: u8,
+    url_values: u8,
+    skip_values: u8,
+    /// The `query_secrets` names (none when that rule is off), for the URL
+    /// profile's pass.
+    url_param_names: ParamNames,
+    /// What was decided for keys seen before.
+    key_cache: KeyDecisionCache,
     mask: Arc<str>,
     hasher: Option<KeyedHasher>,
     counters: RuleCounters,
@@ -316,10 +369,40 @@ impl Redactor {
                 bits | rule.needs
             }
         });
+        // Six value rules at most: one bit each.
+        let all_values = value_rules
+            .iter()
+            .enumerate()
+            .fold(0u8, |bits, (i, _)| bits | 1 << i);
+        let url_values =
+            value_rules
+                .iter()
+                .enumerate()
+                .fold(0u8, |bits, (i, rule)| match rule.scanner {
+                    ValueScanner::UrlCredentials | ValueScanner::QuerySecrets(_) => bits | 1 << i,
+                    _ => bits,
+                });
+        let url_param_names = value_rules
+            .iter()
+            .find_map(|rule| match &rule.scanner {
+                ValueScanner::QuerySecrets(names) => Some(names.clone()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        let (url_values, skip_values) = if config.scan_all_values {
+            (all_values, all_values)
+        } else {
+            (url_values, 0)
+        };
         Redactor {
             key_rules,
             key_index: KeyIndex::new(patterns),
             value_triggers,
+            all_values,
+            url_values,
+            skip_values,
+            url_param_names,
+            key_cache: KeyDecisionCache::new(DEFAULT_SLOTS),
             value_rules,
             mask: Arc::from(config.mask.as_str()),
             hasher,
@@ -439,16 +522,50 @@ impl Redactor {
     /// Apply the value rules to `text`: the rewritten text, or `None` when
     /// nothing matched. Counts like attribute values do.
     pub fn redact_str(&self, text: &str) -> Option<String> {
-        if self.value_rules.is_empty() || text.len() < MIN_MATCH_LEN {
+        self.redact_str_with(text, self.all_values)
+    }
+
+    /// Apply the value rules of `selected` (bit `i` for `value_rules[i]`)
+    /// to `text`. With every rule selected, one classification pass first
+    /// tells which can match; a narrower profile runs its few scanners
+    /// directly (each finds its own trigger bytes with `memchr`).
+    fn redact_str_with(&self, text: &str, selected: u8) -> Option<String> {
+        if selected == 0 || text.len() < MIN_MATCH_LEN {
             return None;
         }
-        let facts = Facts::of(text.as_bytes());
-        if self.value_triggers != u8::MAX && facts.flags & self.value_triggers == 0 {
+        let bytes = text.as_bytes();
+        if selected == self.all_values {
+            let facts = Facts::of(bytes);
+            if self.value_triggers != u8::MAX && facts.flags & self.value_triggers == 0 {
+                return None;
+            }
+            return self.run_rules(text, selected, |rule| rule.may_match(&facts));
+        }
+        let triggers = UrlTriggers::of(bytes, &self.url_param_names);
+        if selected & !self.url_values == 0 && !triggers.at && !triggers.sensitive_equals {
             return None;
         }
+        self.run_rules(text, selected, |rule| rule.may_match_url(&triggers))
+    }
+
+    /// Run the `selected` rules that `may_match` lets through, each on the
+    /// previous one's output.
+    #[inline]
+    fn run_rules(
+        &self,
+        text: &str,
+        selected: u8,
+        may_match: impl Fn(&ValueRule) -> bool,
+    ) -> Option<String> {
         let mut current: Option<String> = None;
-        for rule in &self.value_rules {
-            if !rule.may_match(&facts) {
+        let mut remaining = selected;
+        while remaining != 0 {
+            let i = remaining.trailing_zeros() as usize;
+            remaining &= remaining - 1;
+            let Some(rule) = self.value_rules.get(i) else {
+                break;
+            };
+            if !may_match(rule) {
                 continue;
             }
             let input = current.as_deref().unwrap_or(text);
@@ -460,15 +577,43 @@ impl Redactor {
         current
     }
 
+    /// The decision for `key`: from the cache, or worked out and cached.
+    #[inline]
+    fn decide(&self, key: &str) -> KeyDecision {
+        if let Some(packed) = self.key_cache.get(key.as_bytes()) {
+            return KeyDecision::unpack(packed);
+        }
+        let decision = self.decide_uncached(key);
+        if let Some(packed) = decision.pack() {
+            self.key_cache.insert(key.as_bytes(), packed);
+        }
+        decision
+    }
+
+    /// The first key rule matching `key`, or else the value rules of the
+    /// key's profile.
+    fn decide_uncached(&self, key: &str) -> KeyDecision {
+        let rule = if self.key_index.is_empty() {
+            None
+        } else {
+            self.key_index
+                .lookup(key)
+                .filter(|&r| r < self.key_rules.len())
+        };
+        let value_rules = match (rule, profile_of(key)) {
+            (Some(_), _) => 0,
+            (None, ValueProfile::All) => self.all_values,
+            (None, ValueProfile::Url) => self.url_values,
+            (None, ValueProfile::Skip) => self.skip_values,
+        };
+        KeyDecision { rule, value_rules }
+    }
+
     /// One attribute; `false` means delete it.
     #[inline]
     fn redact_key_value(&self, kv: &mut KeyValue) -> bool {
-        let matched = if self.key_index.is_empty() {
-            None
-        } else {
-            self.key_index.lookup(kv.key.as_str())
-        };
-        if let Some(rule) = matched {
+        let decision = self.decide(kv.key.as_str());
+        if let Some(rule) = decision.rule {
             if let Some(rule) = self.key_rules.get(rule) {
                 match rule.action {
                     KeyAction::Keep => {}
@@ -488,23 +633,23 @@ impl Redactor {
                 return true;
             }
         }
-        if !self.value_rules.is_empty() {
-            self.scan_value(&mut kv.value);
+        if decision.value_rules != 0 {
+            self.scan_value(&mut kv.value, decision.value_rules);
         }
         true
     }
 
-    /// Run the value rules over a value's strings.
-    fn scan_value(&self, value: &mut Value) {
+    /// Run the `selected` value rules over a value's strings.
+    fn scan_value(&self, value: &mut Value, selected: u8) {
         match value {
             Value::String(s) => {
-                if let Some(redacted) = self.redact_str(s.as_str()) {
+                if let Some(redacted) = self.redact_str_with(s.as_str(), selected) {
                     *s = StringValue::from(redacted);
                 }
             }
             Value::Array(Array::String(items)) => {
                 for s in items {
-                    if let Some(redacted) = self.redact_str(s.as_str()) {
+                    if let Some(redacted) = self.redact_str_with(s.as_str(), selected) {
                         *s = StringValue::from(redacted);
                     }
                 }
@@ -658,6 +803,165 @@ mod tests {
             r.redact_str("x Basic dTpw").as_deref(),
             Some("x Basic REDACTED")
         );
+    }
+
+    /// Attribute, value, the value redacted with the value profiles, and
+    /// redacted scanning every value.
+    const PROFILE_CASES: &[(&str, &str, &str, &str)] = &[
+        // A route template and a user agent get no value rule.
+        (
+            "http.route",
+            "/pay/4111111111111111",
+            "/pay/4111111111111111",
+            "/pay/REDACTED",
+        ),
+        (
+            "user_agent.original",
+            "x Bearer abc",
+            "x Bearer abc",
+            "x Bearer REDACTED",
+        ),
+        // URLs get the URL rules, and only them.
+        (
+            "url.full",
+            "https://u:p@h/x?token=t&page=2",
+            "https://REDACTED:REDACTED@h/x?token=REDACTED&page=2",
+            "https://REDACTED:REDACTED@h/x?token=REDACTED&page=2",
+        ),
+        (
+            "url.query",
+            "sig=abc&q=1",
+            "sig=REDACTED&q=1",
+            "sig=REDACTED&q=1",
+        ),
+        (
+            "url.full",
+            "https://h/cb?state=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+            "https://h/cb?state=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+            "https://h/cb?state=REDACTED",
+        ),
+        // Other keys, and other spellings, get every value rule.
+        (
+            "app.route",
+            "/pay/4111111111111111",
+            "/pay/REDACTED",
+            "/pay/REDACTED",
+        ),
+        (
+            "HTTP.ROUTE",
+            "/pay/4111111111111111",
+            "/pay/REDACTED",
+            "/pay/REDACTED",
+        ),
+        (
+            "app.url",
+            "https://h/cb?state=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+            "https://h/cb?state=REDACTED",
+            "https://h/cb?state=REDACTED",
+        ),
+    ];
+
+    #[test]
+    fn value_profiles_by_default_every_value_with_the_switch() {
+        use super::super::SCAN_ALL_VALUES_VAR;
+        let profiled = Redactor::default();
+        let everything = RedactionConfig::new().scan_all_values().build();
+        let from_env = RedactionConfig::from_env(&[(SCAN_ALL_VALUES_VAR, "true")]).build();
+        for &(key, value, with_profiles, scanning_all) in PROFILE_CASES {
+            for (redactor, expected) in [
+                (&profiled, with_profiles),
+                (&everything, scanning_all),
+                (&from_env, scanning_all),
+            ] {
+                let mut attrs = vec![KeyValue::new(key, value)];
+                redactor.redact_attributes(&mut attrs);
+                assert_eq!(attrs[0].value.as_str(), expected, "{key}={value}");
+            }
+        }
+        assert_eq!(profiled.counters().get("card_number"), Some(2));
+        assert_eq!(profiled.counters().get("auth_credentials"), Some(0));
+        assert_eq!(everything.counters().get("auth_credentials"), Some(1));
+    }
+
+    #[test]
+    fn key_rules_still_apply_to_profiled_keys() {
+        use opentelemetry_semantic_conventions::attribute::{
+            HTTP_ROUTE, URL_FULL, USER_AGENT_ORIGINAL,
+        };
+        let r = RedactionConfig::new()
+            .mask(URL_FULL)
+            .delete(USER_AGENT_ORIGINAL)
+            .keep("url.*")
+            .build();
+        let mut attrs = vec![
+            KeyValue::new(URL_FULL, "https://h/?page=1"),
+            KeyValue::new(USER_AGENT_ORIGINAL, "curl/8.0"),
+            KeyValue::new(HTTP_ROUTE, "/a"),
+            KeyValue::new("url.query", "token=x"),
+        ];
+        r.redact_attributes(&mut attrs);
+        let got: Vec<(String, String)> = attrs
+            .iter()
+            .map(|kv| (kv.key.to_string(), kv.value.as_str().into_owned()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("url.full".to_string(), "REDACTED".to_string()),
+                ("http.route".to_string(), "/a".to_string()),
+                // `keep` claims the key: no value rule runs.
+                ("url.query".to_string(), "token=x".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn cached_decisions_agree_with_fresh_ones() {
+        // Far more keys than cache slots, so slots are shared and
+        // overwritten; owned and static keys alike; some too long to cache.
+        let r = RedactionConfig::new()
+            .delete("*.ssn")
+            .keep("safe.*")
+            .with_personal_data()
+            .build();
+        let mut keys: Vec<String> = (0..2_000)
+            .map(|i| match i % 5 {
+                0 => format!("app.{i}.password"),
+                1 => format!("svc.{i}.ssn"),
+                2 => format!("safe.{i}.token"),
+                3 => format!("attr.{i}"),
+                _ => format!("{}.{i}", "long".repeat(i % 20)),
+            })
+            .collect();
+        keys.extend(
+            [
+                "url.full",
+                "http.route",
+                "user.email",
+                "http.request.header.cookie",
+            ]
+            .map(String::from),
+        );
+        for _ in 0..3 {
+            for key in &keys {
+                assert_eq!(r.decide(key), r.decide_uncached(key), "{key}");
+            }
+        }
+        let packed = KeyDecision {
+            rule: Some(5),
+            value_rules: 0b101,
+        };
+        assert_eq!(packed.pack().map(KeyDecision::unpack), Some(packed));
+        let none = KeyDecision {
+            rule: None,
+            value_rules: 0x3f,
+        };
+        assert_eq!(none.pack().map(KeyDecision::unpack), Some(none));
+        let huge = KeyDecision {
+            rule: Some(1 << 24),
+            value_rules: 0,
+        };
+        assert_eq!(huge.pack(), None);
     }
 
     #[test]

@@ -151,6 +151,17 @@ fn ends_value(b: u8) -> bool {
     matches!(b, b'&' | b'#' | b'"' | b'\'' | b'<' | b'>' | b'`') || b.is_ascii_whitespace()
 }
 
+/// Where the name before the `=` at `eq` ends: just before it, or before
+/// a `]` just before it (`user[password]=`).
+#[inline]
+fn name_end(bytes: &[u8], eq: usize) -> usize {
+    if eq > 0 && bytes.get(eq - 1) == Some(&b']') {
+        eq - 1
+    } else {
+        eq
+    }
+}
+
 /// The sensitive parameter names: the built-in list, extra names, or both.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ParamNames {
@@ -179,6 +190,15 @@ impl ParamNames {
         DEFAULT_ENDINGS[bit / 64] & (1 << (bit % 64)) != 0
     }
 
+    /// Whether the `=` at `eq` may follow a sensitive name: checked by the
+    /// name's last two bytes (a `]` just before the `=`, as in
+    /// `user[password]=`, is stepped over), so `false` is certain and
+    /// `true` only possible.
+    #[inline]
+    pub(crate) fn may_precede_equals(&self, bytes: &[u8], eq: usize) -> bool {
+        self.may_end_a_name(bytes, name_end(bytes, eq))
+    }
+
     fn contains(&self, lower: &[u8]) -> bool {
         (self.defaults && is_default_name(lower)) || self.extra.iter().any(|n| **n == *lower)
     }
@@ -194,10 +214,7 @@ pub(crate) fn redact(text: &str, names: &ParamNames, mask: &str) -> Option<Strin
     while let Some(offset) = equals.find(&bytes[pos..]) {
         let eq = pos + offset;
         pos = eq + 1;
-        let mut name_end = eq;
-        if name_end > 0 && bytes[name_end - 1] == b']' {
-            name_end -= 1;
-        }
+        let name_end = name_end(bytes, eq);
         if !names.may_end_a_name(bytes, name_end) {
             continue;
         }
