@@ -23,6 +23,7 @@
 //! reader copies the slot and accepts the copy only if the sequence number
 //! was even and unchanged around it. Readers never wait and never write.
 
+use super::slot_table::SlotTable;
 use std::sync::atomic::{fence, AtomicU64, Ordering};
 
 /// Longest key (in bytes) the cache holds: six 8-byte words.
@@ -32,7 +33,7 @@ pub(crate) const MAX_CACHED_KEY_LEN: usize = 48;
 const MIDDLE_WORDS: usize = MAX_CACHED_KEY_LEN / 8 - 2;
 
 /// Slots of a redactor's cache (256 × 64 bytes).
-pub(crate) const DEFAULT_SLOTS: usize = 256;
+pub(crate) const REDACTOR_SLOTS: usize = 256;
 
 /// One entry, one cache line.
 #[repr(align(64))]
@@ -51,19 +52,11 @@ struct Slot {
 }
 
 /// A fixed-size, lock-free map from key text (up to
-/// [`MAX_CACHED_KEY_LEN`] bytes) to a 32-bit decision.
-pub(crate) struct KeyDecisionCache {
-    slots: Box<[Slot]>,
-    /// `slots.len() - 1` (a power of two minus one).
-    index_mask: usize,
-}
-
-impl std::fmt::Debug for KeyDecisionCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyDecisionCache")
-            .field("slots", &self.slots.len())
-            .finish()
-    }
+/// [`MAX_CACHED_KEY_LEN`] bytes) to a 32-bit decision, in `SLOTS` slots (a
+/// power of two).
+#[derive(Debug)]
+pub(crate) struct KeyDecisionCache<const SLOTS: usize> {
+    slots: SlotTable<Slot, SLOTS>,
 }
 
 /// The number of 8-byte words a key of `len` bytes (1 to 48) packs into.
@@ -122,14 +115,11 @@ fn key_word(key: &[u8], i: usize) -> u64 {
     }
 }
 
-impl KeyDecisionCache {
-    /// A cache of `slots` entries (rounded up to a power of two, at least
-    /// one).
-    pub(crate) fn new(slots: usize) -> KeyDecisionCache {
-        let slots = slots.max(1).next_power_of_two();
+impl<const SLOTS: usize> KeyDecisionCache<SLOTS> {
+    /// An empty cache.
+    pub(crate) fn new() -> Self {
         KeyDecisionCache {
-            slots: (0..slots).map(|_| Slot::default()).collect(),
-            index_mask: slots - 1,
+            slots: SlotTable::new(),
         }
     }
 
@@ -139,9 +129,8 @@ impl KeyDecisionCache {
         let mixed = (first ^ last.rotate_left(29) ^ len as u64)
             .wrapping_mul(0x9E37_79B9_7F4A_7C15)
             .rotate_left(32);
-        // `index_mask` keeps the index below `slots.len()`.
-        let index = (mixed as usize) & self.index_mask;
-        &self.slots[index]
+        // A power of two minus one keeps the index in bounds.
+        &self.slots[(mixed as usize) & (SLOTS - 1)]
     }
 
     /// The decision cached for `key`, if any.
@@ -152,16 +141,25 @@ impl KeyDecisionCache {
         let slot = self.slot(first, last, len);
         let seq = slot.seq.load(Ordering::Acquire);
         let meta = slot.meta.load(Ordering::Relaxed);
-        let mut same = (meta & 0xff == len as u64)
-            & (slot.first.load(Ordering::Relaxed) == first)
-            & (slot.last.load(Ordering::Relaxed) == last);
-        for (i, word) in slot.middle.iter().enumerate().take(middle_count(len)) {
-            same &= word.load(Ordering::Relaxed) == key_word(key, i + 1);
+        // Any differing bit, or an odd (being written) sequence number.
+        let mut differs = ((meta & 0xff) ^ len as u64)
+            | (slot.first.load(Ordering::Relaxed) ^ first)
+            | (slot.last.load(Ordering::Relaxed) ^ last)
+            | (seq & 1);
+        // Middle word `j` (at byte `8 * j`) exists while it ends before the
+        // last word starts.
+        let mut at = 8;
+        for word in &slot.middle {
+            if at + 8 >= len {
+                break;
+            }
+            differs |= word.load(Ordering::Relaxed) ^ load8(key, at);
+            at += 8;
         }
         // Order the copy before the second read of the sequence number: a
         // writer that changed any of it has changed that number too.
         fence(Ordering::Acquire);
-        if !same || seq & 1 == 1 || slot.seq.load(Ordering::Relaxed) != seq {
+        if differs != 0 || slot.seq.load(Ordering::Relaxed) != seq {
             return None;
         }
         Some((meta >> 32) as u32)
@@ -206,8 +204,8 @@ fn middle_count(len: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use super::super::slot_table::hammer::hammer;
     use super::*;
-    use std::sync::Arc;
 
     /// Every key length from 1 to 48, and some neighbours that differ in
     /// one byte only, each once.
@@ -245,7 +243,7 @@ mod tests {
 
     #[test]
     fn hits_only_for_the_same_text() {
-        let cache = KeyDecisionCache::new(DEFAULT_SLOTS);
+        let cache = KeyDecisionCache::<REDACTOR_SLOTS>::new();
         assert_eq!(cache.get(b"http.route"), None);
         cache.insert(b"http.route", 7);
         assert_eq!(cache.get(b"http.route"), Some(7));
@@ -260,7 +258,7 @@ mod tests {
 
     #[test]
     fn empty_and_long_keys_are_not_cached() {
-        let cache = KeyDecisionCache::new(4);
+        let cache = KeyDecisionCache::<4>::new();
         cache.insert(b"", 1);
         assert_eq!(cache.get(b""), None);
         let long = "k".repeat(MAX_CACHED_KEY_LEN + 1);
@@ -274,7 +272,7 @@ mod tests {
     #[test]
     fn colliding_keys_evict_each_other_and_never_mix() {
         // One slot: every key collides.
-        let cache = KeyDecisionCache::new(1);
+        let cache = KeyDecisionCache::<1>::new();
         let keys = keys();
         for (i, key) in keys.iter().enumerate() {
             cache.insert(key.as_bytes(), i as u32);
@@ -284,7 +282,7 @@ mod tests {
             }
         }
         // A small table: whatever a key gets back is its own decision.
-        let cache = KeyDecisionCache::new(8);
+        let cache = KeyDecisionCache::<8>::new();
         for (i, key) in keys.iter().enumerate() {
             cache.insert(key.as_bytes(), i as u32);
         }
@@ -297,28 +295,13 @@ mod tests {
 
     #[test]
     fn concurrent_writers_and_readers_never_see_a_wrong_decision() {
-        // Two slots, many keys, four threads writing and reading: a torn
-        // slot must never be taken for a hit.
-        let cache = Arc::new(KeyDecisionCache::new(2));
-        let keys = Arc::new(keys());
-        let threads: Vec<_> = (0..4)
-            .map(|t| {
-                let cache = Arc::clone(&cache);
-                let keys = Arc::clone(&keys);
-                std::thread::spawn(move || {
-                    for round in 0..200 {
-                        for (i, key) in keys.iter().enumerate().skip((t + round) % 3) {
-                            if let Some(found) = cache.get(key.as_bytes()) {
-                                assert_eq!(found, i as u32, "{key}");
-                            }
-                            cache.insert(key.as_bytes(), i as u32);
-                        }
-                    }
-                })
-            })
-            .collect();
-        for thread in threads {
-            assert!(thread.join().is_ok());
-        }
+        // Two slots, many keys: a torn slot must never be taken for a hit.
+        hammer(
+            &KeyDecisionCache::<2>::new(),
+            &keys(),
+            200,
+            |cache, key| cache.get(key.as_bytes()),
+            |cache, key, decision| cache.insert(key.as_bytes(), decision),
+        );
     }
 }

@@ -51,13 +51,16 @@
 //!   `TRACEKIT_REDACT_SCAN_ALL_VALUES=true`) turns the profiles off.
 //! * **Decisions are remembered per key.** What the redactor decided for a
 //!   key (its key rule, or which value rules scan its value) depends on the
-//!   key's text alone, so it is kept in a fixed-size (256 entries),
-//!   lock-free, direct-mapped table keyed by that text (keys up to 48
-//!   bytes). The table never grows: a key whose slot another key holds
-//!   replaces it. A hit compares the whole key, so two keys sharing a slot
-//!   never get each other's decision; the address of the key is not used,
-//!   since `opentelemetry::Key` does not tell static text from memory that
-//!   may be freed and reused.
+//!   key's text alone, so it is kept in two fixed-size (256 entries),
+//!   lock-free tables that never grow. The first is found by the address
+//!   and length of the key's text, without reading it: each entry pins a
+//!   clone of its key (a `&'static str` or `Arc<str>` key clones as the
+//!   same text at the same address), so an address it advertises can never
+//!   be freed and reused while it does. Owned keys cannot be pinned; they,
+//!   and keys the first table has no room for, are found in the second
+//!   table by their text (keys up to 48 bytes), each hit comparing the
+//!   whole key. Entries are replaced, never added, when keys collide, and a
+//!   key never gets another key's decision.
 //!
 //! Applying a redactor allocates only when it rewrites something. Every
 //! rule counts the values it redacted ([`Redactor::counters`]).
@@ -149,10 +152,12 @@ mod config;
 mod counters;
 mod env_config;
 mod hashing;
+mod key_address_cache;
 mod key_cache;
 mod key_pattern;
 mod redactor;
 mod scan;
+mod slot_table;
 mod transform;
 mod value_profile;
 

@@ -4,13 +4,14 @@
 use super::config::{BuiltinRule, InvalidRule, KeyAction, RedactionConfig};
 use super::counters::{RedactionCounters, RuleCounters};
 use super::hashing::KeyedHasher;
-use super::key_cache::{KeyDecisionCache, DEFAULT_SLOTS};
+use super::key_address_cache::{KeyAddressCache, Pinned};
+use super::key_cache::{KeyDecisionCache, REDACTOR_SLOTS};
 use super::key_pattern::{KeyIndex, KeyPattern};
 use super::scan::{self, query::ParamNames, Facts, UrlTriggers};
 use super::value_profile::{profile_of, ValueProfile};
 use crate::trace::FinishedSpan;
 use opentelemetry::trace::{Event, Link, Status};
-use opentelemetry::{Array, KeyValue, StringValue, Value};
+use opentelemetry::{Array, Key, KeyValue, StringValue, Value};
 use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_semantic_conventions::attribute::{
     CLIENT_ADDRESS, ENDUSER_ID, HTTP_REQUEST_HEADER, HTTP_RESPONSE_HEADER, RPC_REQUEST_METADATA,
@@ -134,31 +135,39 @@ enum ValueScanner {
 }
 
 /// What the redactor does with an attribute, decided by its key alone: the
-/// key rule that claims it, or else which value rules scan its value (bit
-/// `i` for `value_rules[i]`).
+/// key rule that claims it, or else which value rules scan its value. One
+/// word, as the caches keep it: the value rules in bits 0..8 (bit `i` for
+/// `value_rules[i]`), [`KeyDecision::UNPINNABLE`] in bit 8, and the key
+/// rule's number plus one from bit 9 (0: no key rule).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct KeyDecision {
-    rule: Option<usize>,
-    value_rules: u8,
-}
+struct KeyDecision(u32);
 
 impl KeyDecision {
-    /// Packed for the [`KeyDecisionCache`]: value rules in the low byte, the
-    /// rule number plus one above (0: no rule). `None` for a rule number
-    /// too large to pack (such a key is decided afresh each time).
-    fn pack(self) -> Option<u32> {
-        let rule = match self.rule {
-            None => 0,
-            Some(r) => u32::try_from(r + 1).ok().filter(|&r| r < 1 << 24)?,
-        };
-        Some((rule << 8) | u32::from(self.value_rules))
+    /// Set (in the [`KeyDecisionCache`] only) once an owned key with this
+    /// text was seen, so the [`KeyAddressCache`] is not tried for it again.
+    const UNPINNABLE: u32 = 1 << 8;
+
+    /// Key rules past this many are refused: their numbers would not fit.
+    const MAX_KEY_RULES: usize = (1 << 23) - 1;
+
+    /// `rule` is below [`KeyDecision::MAX_KEY_RULES`].
+    fn new(rule: Option<usize>, value_rules: u8) -> KeyDecision {
+        let rule = rule.map_or(0, |r| (r.min(Self::MAX_KEY_RULES - 1) + 1) as u32);
+        KeyDecision((rule << 9) | u32::from(value_rules))
     }
 
-    fn unpack(packed: u32) -> KeyDecision {
-        KeyDecision {
-            rule: (packed >> 8).checked_sub(1).map(|r| r as usize),
-            value_rules: packed as u8,
-        }
+    #[inline]
+    fn rule(self) -> Option<usize> {
+        (self.0 >> 9).checked_sub(1).map(|r| r as usize)
+    }
+
+    #[inline]
+    fn value_rules(self) -> u8 {
+        self.0 as u8
+    }
+
+    fn pinnable(self) -> bool {
+        self.0 & Self::UNPINNABLE == 0
     }
 }
 
@@ -264,8 +273,10 @@ pub struct Redactor {
     /// The `query_secrets` names (none when that rule is off), for the URL
     /// profile's pass.
     url_param_names: ParamNames,
-    /// What was decided for keys seen before.
-    key_cache: KeyDecisionCache,
+    /// What was decided for keys seen before, by the address of their
+    /// (static or shared) text, then by their text.
+    by_address: KeyAddressCache<REDACTOR_SLOTS>,
+    by_text: KeyDecisionCache<REDACTOR_SLOTS>,
     mask: Arc<str>,
     hasher: Option<KeyedHasher>,
     counters: RuleCounters,
@@ -292,7 +303,13 @@ impl Redactor {
         let mut patterns: Vec<(KeyPattern, usize)> = Vec::new();
         let mut hash_without_key = false;
 
+        let mut too_many = 0usize;
         for rule in &config.user_rules {
+            // Room is kept for the built-in key rules.
+            if key_rules.len() + BuiltinRule::ALL.len() >= KeyDecision::MAX_KEY_RULES {
+                too_many += 1;
+                continue;
+            }
             let action = match rule.action {
                 KeyAction::Hash if hasher.is_none() => {
                     hash_without_key = true;
@@ -306,6 +323,13 @@ impl Redactor {
                 counter: names.len(),
             });
             names.push(format!("{}:{}", rule.action.name(), rule.pattern));
+        }
+        if too_many > 0 {
+            report_invalid(&[InvalidRule {
+                source: "RedactionConfig".to_string(),
+                rule: format!("the last {too_many} key rules"),
+                reason: format!("at most {} key rules", KeyDecision::MAX_KEY_RULES),
+            }]);
         }
         for builtin in config.enabled_builtins() {
             if !builtin.is_key_rule() {
@@ -331,14 +355,14 @@ impl Redactor {
         for builtin in config.enabled_builtins() {
             let scanner = match builtin {
                 BuiltinRule::UrlCredentials => ValueScanner::UrlCredentials,
-                BuiltinRule::QuerySecrets => ValueScanner::QuerySecrets(ParamNames {
-                    defaults: true,
-                    extra: config
+                BuiltinRule::QuerySecrets => ValueScanner::QuerySecrets(ParamNames::new(
+                    true,
+                    config
                         .extra_params
                         .iter()
                         .map(|n| n.as_bytes().to_vec().into_boxed_slice())
                         .collect(),
-                }),
+                )),
                 BuiltinRule::AuthCredentials => ValueScanner::AuthCredentials,
                 BuiltinRule::Jwt => ValueScanner::Jwt,
                 BuiltinRule::CardNumber => ValueScanner::CardNumber,
@@ -402,7 +426,8 @@ impl Redactor {
             url_values,
             skip_values,
             url_param_names,
-            key_cache: KeyDecisionCache::new(DEFAULT_SLOTS),
+            by_address: KeyAddressCache::new(),
+            by_text: KeyDecisionCache::new(),
             value_rules,
             mask: Arc::from(config.mask.as_str()),
             hasher,
@@ -475,6 +500,11 @@ impl Redactor {
         if self.is_noop() {
             return;
         }
+        // Most spans have neither events nor links.
+        if span.events().is_empty() && span.links().is_empty() {
+            self.redact_attributes(span.attributes_mut());
+            return;
+        }
         // Three disjoint parts behind three `&mut self` accessors: move the
         // events and links out (no allocation) while the attributes are
         // borrowed.
@@ -527,21 +557,31 @@ impl Redactor {
 
     /// Apply the value rules of `selected` (bit `i` for `value_rules[i]`)
     /// to `text`. With every rule selected, one classification pass first
-    /// tells which can match; a narrower profile runs its few scanners
-    /// directly (each finds its own trigger bytes with `memchr`).
+    /// tells which can match; a narrower profile (the URL rules) is gated
+    /// by one pass for `@` and `=`.
+    #[inline]
     fn redact_str_with(&self, text: &str, selected: u8) -> Option<String> {
         if selected == 0 || text.len() < MIN_MATCH_LEN {
+            None
+        } else if selected == self.all_values {
+            self.redact_str_all(text)
+        } else {
+            self.redact_str_narrow(text, selected)
+        }
+    }
+
+    /// [`Redactor::redact_str_with`] for every rule.
+    fn redact_str_all(&self, text: &str) -> Option<String> {
+        let facts = Facts::of(text.as_bytes());
+        if self.value_triggers != u8::MAX && facts.flags & self.value_triggers == 0 {
             return None;
         }
-        let bytes = text.as_bytes();
-        if selected == self.all_values {
-            let facts = Facts::of(bytes);
-            if self.value_triggers != u8::MAX && facts.flags & self.value_triggers == 0 {
-                return None;
-            }
-            return self.run_rules(text, selected, |rule| rule.may_match(&facts));
-        }
-        let triggers = UrlTriggers::of(bytes, &self.url_param_names);
+        self.run_rules(text, self.all_values, |rule| rule.may_match(&facts))
+    }
+
+    /// [`Redactor::redact_str_with`] for a narrower profile.
+    fn redact_str_narrow(&self, text: &str, selected: u8) -> Option<String> {
+        let triggers = UrlTriggers::of(text.as_bytes(), &self.url_param_names);
         if selected & !self.url_values == 0 && !triggers.at && !triggers.sensitive_equals {
             return None;
         }
@@ -550,7 +590,7 @@ impl Redactor {
 
     /// Run the `selected` rules that `may_match` lets through, each on the
     /// previous one's output.
-    #[inline]
+    #[inline(never)]
     fn run_rules(
         &self,
         text: &str,
@@ -577,15 +617,30 @@ impl Redactor {
         current
     }
 
-    /// The decision for `key`: from the cache, or worked out and cached.
+    /// The decision for `key`: found by the address of its text, else by
+    /// its text, else worked out; then cached.
     #[inline]
-    fn decide(&self, key: &str) -> KeyDecision {
-        if let Some(packed) = self.key_cache.get(key.as_bytes()) {
-            return KeyDecision::unpack(packed);
+    fn decide(&self, key: &Key) -> KeyDecision {
+        match self.by_address.get(key.as_str()) {
+            Some(packed) => KeyDecision(packed),
+            None => self.decide_by_text(key),
         }
-        let decision = self.decide_uncached(key);
-        if let Some(packed) = decision.pack() {
-            self.key_cache.insert(key.as_bytes(), packed);
+    }
+
+    /// [`Redactor::decide`] past the address cache.
+    fn decide_by_text(&self, key: &Key) -> KeyDecision {
+        let text = key.as_str();
+        let decision = match self.by_text.get(text.as_bytes()) {
+            Some(packed) => KeyDecision(packed),
+            None => {
+                let decision = self.decide_uncached(text);
+                self.by_text.insert(text.as_bytes(), decision.0);
+                decision
+            }
+        };
+        if decision.pinnable() && self.by_address.insert(key, decision.0) == Pinned::Never {
+            self.by_text
+                .insert(text.as_bytes(), decision.0 | KeyDecision::UNPINNABLE);
         }
         decision
     }
@@ -606,14 +661,14 @@ impl Redactor {
             (None, ValueProfile::Url) => self.url_values,
             (None, ValueProfile::Skip) => self.skip_values,
         };
-        KeyDecision { rule, value_rules }
+        KeyDecision::new(rule, value_rules)
     }
 
     /// One attribute; `false` means delete it.
     #[inline]
     fn redact_key_value(&self, kv: &mut KeyValue) -> bool {
-        let decision = self.decide(kv.key.as_str());
-        if let Some(rule) = decision.rule {
+        let decision = self.decide(&kv.key);
+        if let Some(rule) = decision.rule() {
             if let Some(rule) = self.key_rules.get(rule) {
                 match rule.action {
                     KeyAction::Keep => {}
@@ -633,13 +688,14 @@ impl Redactor {
                 return true;
             }
         }
-        if decision.value_rules != 0 {
-            self.scan_value(&mut kv.value, decision.value_rules);
+        if decision.value_rules() != 0 {
+            self.scan_value(&mut kv.value, decision.value_rules());
         }
         true
     }
 
     /// Run the `selected` value rules over a value's strings.
+    #[inline]
     fn scan_value(&self, value: &mut Value, selected: u8) {
         match value {
             Value::String(s) => {
@@ -942,26 +998,30 @@ mod tests {
             ]
             .map(String::from),
         );
-        for _ in 0..3 {
-            for key in &keys {
-                assert_eq!(r.decide(key), r.decide_uncached(key), "{key}");
+        // Owned keys, then shared ones (pinned by address), then owned
+        // ones with the same texts again.
+        let owned: Vec<Key> = keys.iter().map(|k| Key::from(k.clone())).collect();
+        let shared: Vec<Key> = keys
+            .iter()
+            .map(|k| Key::from(std::sync::Arc::<str>::from(k.as_str())))
+            .collect();
+        for round in [&owned, &owned, &shared, &shared, &owned] {
+            for key in round {
+                let fresh = r.decide_uncached(key.as_str());
+                let cached = r.decide(key);
+                assert_eq!(
+                    (cached.rule(), cached.value_rules()),
+                    (fresh.rule(), fresh.value_rules()),
+                    "{key}"
+                );
             }
         }
-        let packed = KeyDecision {
-            rule: Some(5),
-            value_rules: 0b101,
-        };
-        assert_eq!(packed.pack().map(KeyDecision::unpack), Some(packed));
-        let none = KeyDecision {
-            rule: None,
-            value_rules: 0x3f,
-        };
-        assert_eq!(none.pack().map(KeyDecision::unpack), Some(none));
-        let huge = KeyDecision {
-            rule: Some(1 << 24),
-            value_rules: 0,
-        };
-        assert_eq!(huge.pack(), None);
+        let packed = KeyDecision::new(Some(5), 0b101);
+        assert_eq!((packed.rule(), packed.value_rules()), (Some(5), 0b101));
+        let none = KeyDecision::new(None, 0x3f);
+        assert_eq!((none.rule(), none.value_rules()), (None, 0x3f));
+        assert!(none.pinnable());
+        assert!(!KeyDecision(none.0 | KeyDecision::UNPINNABLE).pinnable());
     }
 
     #[test]

@@ -776,10 +776,7 @@ mod tests {
 
     #[test]
     fn url_triggers_find_userinfo_and_sensitive_names() {
-        let names = ParamNames {
-            defaults: true,
-            extra: Vec::new(),
-        };
+        let names = ParamNames::new(true, Vec::new());
         let of = |s: &str| UrlTriggers::of(s.as_bytes(), &names);
         assert_eq!(
             of("https://api.example.com/api/v1/users/42/orders?page=2&sort=desc"),
