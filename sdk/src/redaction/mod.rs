@@ -61,6 +61,10 @@
 //!   table by their text (keys up to 48 bytes), each hit comparing the
 //!   whole key. Entries are replaced, never added, when keys collide, and a
 //!   key never gets another key's decision.
+//!   On top, a third small table remembers whole attribute lists (up to
+//!   16 keys, pinned the same way), since spans from one call site repeat
+//!   their keys in order: one look-up then decides every attribute of the
+//!   span. A list is cached on its second miss in a row at its entry.
 //!
 //! Applying a redactor allocates only when it rewrites something. Every
 //! rule counts the values it redacted ([`Redactor::counters`]).
@@ -154,6 +158,7 @@ mod env_config;
 mod hashing;
 mod key_address_cache;
 mod key_cache;
+mod key_list_cache;
 mod key_pattern;
 mod redactor;
 mod scan;

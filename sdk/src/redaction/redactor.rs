@@ -6,6 +6,7 @@ use super::counters::{RedactionCounters, RuleCounters};
 use super::hashing::KeyedHasher;
 use super::key_address_cache::{KeyAddressCache, Pinned};
 use super::key_cache::{KeyDecisionCache, REDACTOR_SLOTS};
+use super::key_list_cache::{KeyListCache, MAX_LIST_KEYS, REDACTOR_LISTS};
 use super::key_pattern::{KeyIndex, KeyPattern};
 use super::scan::{self, query::ParamNames, Facts, UrlTriggers};
 use super::value_profile::{profile_of, ValueProfile};
@@ -277,6 +278,8 @@ pub struct Redactor {
     /// (static or shared) text, then by their text.
     by_address: KeyAddressCache<REDACTOR_SLOTS>,
     by_text: KeyDecisionCache<REDACTOR_SLOTS>,
+    /// What was decided for whole attribute lists seen before.
+    by_list: KeyListCache<REDACTOR_LISTS>,
     mask: Arc<str>,
     hasher: Option<KeyedHasher>,
     counters: RuleCounters,
@@ -428,6 +431,7 @@ impl Redactor {
             url_param_names,
             by_address: KeyAddressCache::new(),
             by_text: KeyDecisionCache::new(),
+            by_list: KeyListCache::new(),
             value_rules,
             mask: Arc::from(config.mask.as_str()),
             hasher,
@@ -529,11 +533,38 @@ impl Redactor {
         if self.is_noop() || attributes.is_empty() {
             return;
         }
+        if attributes.len() > MAX_LIST_KEYS {
+            return self.apply_decisions(attributes, |_, kv| self.decide(&kv.key));
+        }
+        // The whole list's decisions at once, or key by key (and offered
+        // to the list cache), before anything changes.
+        let mut decisions = [0u32; MAX_LIST_KEYS];
+        if !self.by_list.get(attributes, &mut decisions) {
+            for (decision, kv) in decisions.iter_mut().zip(attributes.iter()) {
+                *decision = self.decide(&kv.key).0;
+            }
+            self.by_list
+                .offer(attributes, &decisions[..attributes.len()]);
+        }
+        self.apply_decisions(attributes, |i, _| {
+            KeyDecision(decisions.get(i).copied().unwrap_or_default())
+        });
+    }
+
+    /// Apply to each attribute the decision `decision_of(index, attribute)`
+    /// (`index` counting the list as it was).
+    #[inline]
+    fn apply_decisions(
+        &self,
+        attributes: &mut Vec<KeyValue>,
+        decision_of: impl Fn(usize, &KeyValue) -> KeyDecision,
+    ) {
         // Deleting is rare: walk the list in place, and only on the first
         // deletion finish the walk with `retain_mut`.
         let Some(first_deleted) = attributes
             .iter_mut()
-            .position(|kv| !self.redact_key_value(kv))
+            .enumerate()
+            .position(|(i, kv)| !self.redact_key_value(kv, decision_of(i, kv)))
         else {
             return;
         };
@@ -542,7 +573,7 @@ impl Redactor {
             let keep = match index.cmp(&first_deleted) {
                 std::cmp::Ordering::Less => true,
                 std::cmp::Ordering::Equal => false,
-                std::cmp::Ordering::Greater => self.redact_key_value(kv),
+                std::cmp::Ordering::Greater => self.redact_key_value(kv, decision_of(index, kv)),
             };
             index += 1;
             keep
@@ -665,28 +696,10 @@ impl Redactor {
     }
 
     /// One attribute; `false` means delete it.
-    #[inline]
-    fn redact_key_value(&self, kv: &mut KeyValue) -> bool {
-        let decision = self.decide(&kv.key);
+    #[inline(always)]
+    fn redact_key_value(&self, kv: &mut KeyValue, decision: KeyDecision) -> bool {
         if let Some(rule) = decision.rule() {
-            if let Some(rule) = self.key_rules.get(rule) {
-                match rule.action {
-                    KeyAction::Keep => {}
-                    KeyAction::Delete => {
-                        self.counters.bump(rule.counter);
-                        return false;
-                    }
-                    KeyAction::Mask => {
-                        self.mask_value(&mut kv.value);
-                        self.counters.bump(rule.counter);
-                    }
-                    KeyAction::Hash => {
-                        self.hash_value(&mut kv.value);
-                        self.counters.bump(rule.counter);
-                    }
-                }
-                return true;
-            }
+            return self.apply_key_rule(kv, rule);
         }
         if decision.value_rules() != 0 {
             self.scan_value(&mut kv.value, decision.value_rules());
@@ -694,8 +707,28 @@ impl Redactor {
         true
     }
 
+    /// The action of key rule number `rule` on `kv`; `false` means delete
+    /// it.
+    #[inline(never)]
+    fn apply_key_rule(&self, kv: &mut KeyValue, rule: usize) -> bool {
+        let Some(rule) = self.key_rules.get(rule) else {
+            return true;
+        };
+        match rule.action {
+            KeyAction::Keep => return true,
+            KeyAction::Delete => {
+                self.counters.bump(rule.counter);
+                return false;
+            }
+            KeyAction::Mask => self.mask_value(&mut kv.value),
+            KeyAction::Hash => self.hash_value(&mut kv.value),
+        }
+        self.counters.bump(rule.counter);
+        true
+    }
+
     /// Run the `selected` value rules over a value's strings.
-    #[inline]
+    #[inline(always)]
     fn scan_value(&self, value: &mut Value, selected: u8) {
         match value {
             Value::String(s) => {
@@ -1022,6 +1055,48 @@ mod tests {
         assert_eq!((none.rule(), none.value_rules()), (None, 0x3f));
         assert!(none.pinnable());
         assert!(!KeyDecision(none.0 | KeyDecision::UNPINNABLE).pinnable());
+    }
+
+    #[test]
+    fn repeated_lists_are_redacted_alike_from_the_caches() {
+        // The same static keys span after span: decided key by key, then
+        // found by address, then as a whole list.
+        let r = RedactionConfig::new().delete("*.ssn").build();
+        let span = || {
+            vec![
+                KeyValue::new("http.route", "/pay/4111111111111111"),
+                KeyValue::new("customer.ssn", "078-05-1120"),
+                KeyValue::new("url.full", "https://h/?token=abc&page=2"),
+                KeyValue::new("http.request.header.cookie", "s=1"),
+                KeyValue::new("note", "Bearer abc"),
+                KeyValue::new("http.response.status_code", 200_i64),
+            ]
+        };
+        let rendered = |attrs: &[KeyValue]| -> Vec<String> {
+            attrs
+                .iter()
+                .map(|kv| format!("{}={}", kv.key, kv.value))
+                .collect()
+        };
+        let expected = [
+            "http.route=/pay/4111111111111111",
+            "url.full=https://h/?token=REDACTED&page=2",
+            "http.request.header.cookie=REDACTED",
+            "note=Bearer REDACTED",
+            "http.response.status_code=200",
+        ];
+        for round in 1..=5 {
+            let mut attrs = span();
+            r.redact_attributes(&mut attrs);
+            assert_eq!(rendered(&attrs), expected, "round {round}");
+        }
+        assert_eq!(r.counters().get("delete:*.ssn"), Some(5));
+        assert_eq!(r.counters().get("credential_headers"), Some(5));
+        assert_eq!(r.counters().get("query_secrets"), Some(5));
+        // Longer lists than the list cache holds take the key-by-key path.
+        let mut long: Vec<KeyValue> = (0..MAX_LIST_KEYS).flat_map(|_| span()).collect();
+        r.redact_attributes(&mut long);
+        assert_eq!(long.len(), MAX_LIST_KEYS * expected.len());
     }
 
     #[test]
