@@ -65,6 +65,7 @@
 //!   16 keys, pinned the same way), since spans from one call site repeat
 //!   their keys in order: one look-up then decides every attribute of the
 //!   span. A list is cached on its second miss in a row at its entry.
+//!   The three tables take about 37 KiB per redactor.
 //!
 //! Applying a redactor allocates only when it rewrites something. Every
 //! rule counts the values it redacted ([`Redactor::counters`]).
