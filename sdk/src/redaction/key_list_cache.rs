@@ -41,11 +41,38 @@ struct Entry {
     addrs: [AtomicUsize; MAX_LIST_KEYS],
     /// Each key's text length (low 32 bits) and decision (high 32 bits).
     metas: [AtomicU64; MAX_LIST_KEYS],
+    /// The list's [`ListSummary`]: `nonzero` in the low 32 bits, `union`
+    /// in the high 32.
+    summary: AtomicU64,
     /// Signature of the last list that missed here.
     candidate: AtomicU64,
     /// The keys, keeping their texts where `addrs` says; also the
     /// writers' lock.
     pinned: Mutex<Vec<Key>>,
+}
+
+/// What a cached list's decisions add up to, kept with them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ListSummary {
+    /// Bit `i` set when key `i`'s decision is not zero.
+    pub(crate) nonzero: u32,
+    /// Every decision ORed together.
+    pub(crate) union: u32,
+}
+
+impl ListSummary {
+    fn of(decisions: &[u32]) -> ListSummary {
+        decisions.iter().enumerate().fold(
+            ListSummary {
+                nonzero: 0,
+                union: 0,
+            },
+            |summary, (i, &decision)| ListSummary {
+                nonzero: summary.nonzero | u32::from(decision != 0) << i,
+                union: summary.union | decision,
+            },
+        )
+    }
 }
 
 /// A fixed-size, lock-free map from a list of keys (by text addresses and
@@ -79,12 +106,16 @@ impl<const LISTS: usize> KeyListCache<LISTS> {
     }
 
     /// The decisions for every key of `list`, in order, written to
-    /// `decisions`; `false` (and `decisions` meaningless) when the list is
-    /// not cached.
+    /// `decisions`, and their summary; `None` (and `decisions`
+    /// meaningless) when the list is not cached.
     #[inline]
-    pub(crate) fn get(&self, list: &[KeyValue], decisions: &mut [u32; MAX_LIST_KEYS]) -> bool {
+    pub(crate) fn get(
+        &self,
+        list: &[KeyValue],
+        decisions: &mut [u32; MAX_LIST_KEYS],
+    ) -> Option<ListSummary> {
         let (Some(first), true) = (list.first(), list.len() <= MAX_LIST_KEYS) else {
-            return false;
+            return None;
         };
         let entry = self.entry(text_of(first).0, list.len());
         let seq = entry.seq.load(Ordering::Acquire);
@@ -101,9 +132,13 @@ impl<const LISTS: usize> KeyListCache<LISTS> {
                 | ((meta & 0xffff_ffff) ^ text_len);
             *decision = (meta >> 32) as u32;
         }
+        let summary = entry.summary.load(Ordering::Relaxed);
         // Order the copy before the second read of the sequence number.
         fence(Ordering::Acquire);
-        differs == 0 && entry.seq.load(Ordering::Relaxed) == seq
+        (differs == 0 && entry.seq.load(Ordering::Relaxed) == seq).then_some(ListSummary {
+            nonzero: summary as u32,
+            union: (summary >> 32) as u32,
+        })
     }
 
     /// Offer `list` with its `decisions` (one per key, in order). It is
@@ -143,6 +178,11 @@ impl<const LISTS: usize> KeyListCache<LISTS> {
         // Readers that see any write below also see the odd number.
         fence(Ordering::Release);
         entry.len.store(list.len(), Ordering::Relaxed);
+        let summary = ListSummary::of(decisions);
+        entry.summary.store(
+            u64::from(summary.nonzero) | (u64::from(summary.union) << 32),
+            Ordering::Relaxed,
+        );
         for (((kv, decision), addr), meta) in list
             .iter()
             .zip(decisions)
@@ -176,44 +216,54 @@ mod tests {
         let cache = KeyListCache::<4>::new();
         let a = list(&["http.route", "url.full", "server.port"]);
         let mut out = [0u32; MAX_LIST_KEYS];
-        assert!(!cache.get(&a, &mut out));
-        cache.offer(&a, &[1, 2, 3]);
-        assert!(!cache.get(&a, &mut out), "cached only on the second miss");
-        cache.offer(&a, &[1, 2, 3]);
-        assert!(cache.get(&a, &mut out));
-        assert_eq!(out[..3], [1, 2, 3]);
+        assert_eq!(cache.get(&a, &mut out), None);
+        cache.offer(&a, &[1, 0, 4]);
+        assert_eq!(
+            cache.get(&a, &mut out),
+            None,
+            "cached only on the second miss"
+        );
+        cache.offer(&a, &[1, 0, 4]);
+        assert_eq!(
+            cache.get(&a, &mut out),
+            Some(ListSummary {
+                nonzero: 0b101,
+                union: 5
+            })
+        );
+        assert_eq!(out[..3], [1, 0, 4]);
         // Another order, a shorter list, another text with the same
         // characters elsewhere: no hit.
         let swapped = list(&["http.route", "server.port", "url.full"]);
-        assert!(!cache.get(&swapped, &mut out));
-        assert!(!cache.get(&a[..2], &mut out));
+        assert_eq!(cache.get(&swapped, &mut out), None);
+        assert_eq!(cache.get(&a[..2], &mut out), None);
         let owned: Vec<KeyValue> = a
             .iter()
             .map(|kv| KeyValue::new(Key::from(kv.key.to_string()), 1_i64))
             .collect();
-        assert!(!cache.get(&owned, &mut out));
+        assert_eq!(cache.get(&owned, &mut out), None);
         // A list with an owned key is never cached.
         cache.offer(&owned, &[1, 2, 3]);
         cache.offer(&owned, &[1, 2, 3]);
-        assert!(!cache.get(&owned, &mut out));
+        assert_eq!(cache.get(&owned, &mut out), None);
     }
 
     #[test]
     fn empty_long_and_mismatched_lists_are_refused() {
         let cache = KeyListCache::<1>::new();
         let mut out = [0u32; MAX_LIST_KEYS];
-        assert!(!cache.get(&[], &mut out));
+        assert_eq!(cache.get(&[], &mut out), None);
         let long: Vec<KeyValue> = (0..=MAX_LIST_KEYS)
             .map(|i| KeyValue::new(Key::from(Arc::<str>::from(format!("k{i}"))), 1_i64))
             .collect();
         let decisions = vec![0; long.len()];
         cache.offer(&long, &decisions);
         cache.offer(&long, &decisions);
-        assert!(!cache.get(&long, &mut out));
+        assert_eq!(cache.get(&long, &mut out), None);
         let a = list(&["a", "b"]);
         cache.offer(&a, &[1]);
         cache.offer(&a, &[1]);
-        assert!(!cache.get(&a, &mut out));
+        assert_eq!(cache.get(&a, &mut out), None);
     }
 
     #[test]
@@ -255,7 +305,7 @@ mod tests {
             300,
             |cache, list| {
                 let mut out = [0u32; MAX_LIST_KEYS];
-                cache.get(list, &mut out).then(|| {
+                cache.get(list, &mut out).map(|_| {
                     // Every key's decision belongs to the same list.
                     let index = out[0] / 16;
                     assert_eq!(out[..list.len()], decisions(index, list)[..]);

@@ -539,12 +539,28 @@ impl Redactor {
         // The whole list's decisions at once, or key by key (and offered
         // to the list cache), before anything changes.
         let mut decisions = [0u32; MAX_LIST_KEYS];
-        if !self.by_list.get(attributes, &mut decisions) {
-            for (decision, kv) in decisions.iter_mut().zip(attributes.iter()) {
-                *decision = self.decide(&kv.key).0;
+        match self.by_list.get(attributes, &mut decisions) {
+            // No key rule, so nothing to delete: only the values some value
+            // rule scans are visited.
+            Some(summary) if KeyDecision(summary.union).rule().is_none() => {
+                let mut active = summary.nonzero;
+                while active != 0 {
+                    let i = active.trailing_zeros() as usize;
+                    active &= active - 1;
+                    if let (Some(kv), Some(&decision)) = (attributes.get_mut(i), decisions.get(i)) {
+                        self.scan_value(&mut kv.value, KeyDecision(decision).value_rules());
+                    }
+                }
+                return;
             }
-            self.by_list
-                .offer(attributes, &decisions[..attributes.len()]);
+            Some(_) => {}
+            None => {
+                for (decision, kv) in decisions.iter_mut().zip(attributes.iter()) {
+                    *decision = self.decide(&kv.key).0 & !KeyDecision::UNPINNABLE;
+                }
+                self.by_list
+                    .offer(attributes, &decisions[..attributes.len()]);
+            }
         }
         self.apply_decisions(attributes, |i, _| {
             KeyDecision(decisions.get(i).copied().unwrap_or_default())
@@ -1093,6 +1109,31 @@ mod tests {
         assert_eq!(r.counters().get("delete:*.ssn"), Some(5));
         assert_eq!(r.counters().get("credential_headers"), Some(5));
         assert_eq!(r.counters().get("query_secrets"), Some(5));
+        // A list no key rule claims: only its scanned values are visited.
+        let plain = || {
+            vec![
+                KeyValue::new("http.route", "/pay/4111111111111111"),
+                KeyValue::new("http.response.status_code", 200_i64),
+                KeyValue::new("url.full", "https://u:p@h/?page=2"),
+                KeyValue::new("note", "card 4111 1111 1111 1111"),
+            ]
+        };
+        for round in 1..=4 {
+            let mut attrs = plain();
+            r.redact_attributes(&mut attrs);
+            assert_eq!(
+                rendered(&attrs),
+                [
+                    "http.route=/pay/4111111111111111",
+                    "http.response.status_code=200",
+                    "url.full=https://REDACTED:REDACTED@h/?page=2",
+                    "note=card REDACTED",
+                ],
+                "round {round}"
+            );
+        }
+        assert_eq!(r.counters().get("url_credentials"), Some(4));
+        assert_eq!(r.counters().get("card_number"), Some(4));
         // Longer lists than the list cache holds take the key-by-key path.
         let mut long: Vec<KeyValue> = (0..MAX_LIST_KEYS).flat_map(|_| span()).collect();
         r.redact_attributes(&mut long);
