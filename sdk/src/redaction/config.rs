@@ -195,6 +195,8 @@ pub struct RedactionConfig {
     pub(crate) mask: String,
     pub(crate) hash_key: Option<Vec<u8>>,
     pub(crate) invalid: Vec<InvalidRule>,
+    /// Whether every value gets every value rule (no value profiles).
+    pub(crate) scan_all_values: bool,
 }
 
 impl Default for RedactionConfig {
@@ -212,6 +214,7 @@ impl fmt::Debug for RedactionConfig {
             .field("mask", &self.mask)
             .field("hash_key", &self.hash_key.as_ref().map(|_| "<hidden>"))
             .field("invalid", &self.invalid)
+            .field("scan_all_values", &self.scan_all_values)
             .finish()
     }
 }
@@ -240,6 +243,7 @@ impl RedactionConfig {
             mask: DEFAULT_MASK.to_string(),
             hash_key: None,
             invalid: Vec::new(),
+            scan_all_values: false,
         }
     }
 
@@ -259,6 +263,35 @@ impl RedactionConfig {
             self.builtins |= rule.bit();
         }
         self
+    }
+
+    /// Scan every string value with every value rule, turning the value
+    /// profiles off: by default a few semantic-convention attributes whose
+    /// values cannot hold a secret (`http.route`, `http.request.method`,
+    /// `user_agent.original`, …) skip the value rules, and `url.full` /
+    /// `url.query` get only `url_credentials` and `query_secrets` (see the
+    /// [module documentation](super) for the list and the reasons). Key
+    /// rules apply to every key either way.
+    ///
+    /// ```
+    /// use opentelemetry::KeyValue;
+    /// use tracekit::redaction::RedactionConfig;
+    ///
+    /// // A card number where the conventions put a template.
+    /// let mut attrs = vec![KeyValue::new("http.route", "/pay/4111111111111111")];
+    /// RedactionConfig::new().build().redact_attributes(&mut attrs);
+    /// assert_eq!(attrs[0].value.as_str(), "/pay/4111111111111111");
+    /// RedactionConfig::new().scan_all_values().build().redact_attributes(&mut attrs);
+    /// assert_eq!(attrs[0].value.as_str(), "/pay/REDACTED");
+    /// ```
+    pub fn scan_all_values(mut self) -> Self {
+        self.scan_all_values = true;
+        self
+    }
+
+    /// Whether [`RedactionConfig::scan_all_values`] is set.
+    pub fn scans_all_values(&self) -> bool {
+        self.scan_all_values
     }
 
     /// Turn one built-in rule on.

@@ -27,6 +27,9 @@ pub const PARAMS_VAR: &str = "TRACEKIT_REDACT_PARAMS";
 pub const HASH_KEY_VAR: &str = "TRACEKIT_REDACT_HASH_KEY";
 /// The mask text (default `REDACTED`).
 pub const MASK_VAR: &str = "TRACEKIT_REDACT_MASK";
+/// `true`/`false`: scan every value with every value rule, turning the
+/// value profiles off (default `false`).
+pub const SCAN_ALL_VALUES_VAR: &str = "TRACEKIT_REDACT_SCAN_ALL_VALUES";
 
 /// What to fall back to for a refused list entry.
 const SKIP: &str = "the other entries";
@@ -52,8 +55,8 @@ impl RedactionConfig {
     }
 
     /// Apply the `TRACEKIT_REDACT_*` variables of `env` on top of this
-    /// configuration: switches first (defaults, personal data, enable,
-    /// disable), then the key lists (appended after the rules already
+    /// configuration: switches first (defaults, personal data, scan all
+    /// values, enable, disable), then the key lists (appended after the rules already
     /// configured, in the order keep, delete, hash, mask), extra parameter
     /// names, the mask and the hash key. Invalid values are reported once
     /// per variable and skipped; nothing panics.
@@ -63,6 +66,9 @@ impl RedactionConfig {
         }
         if parse_bool(env, PERSONAL_DATA_VAR, "false") == Some(true) {
             self = self.with_personal_data();
+        }
+        if parse_bool(env, SCAN_ALL_VALUES_VAR, "false") == Some(true) {
+            self = self.scan_all_values();
         }
         for name in list(env, ENABLE_VAR) {
             match BuiltinRule::from_name(&name) {
@@ -226,6 +232,18 @@ mod tests {
         );
         // The hash key never appears in what is recorded.
         assert!(c.invalid_rules().iter().all(|r| r.rule != "short"));
+    }
+
+    #[test]
+    fn scan_all_values_switch() {
+        let on = RedactionConfig::from_env(&[(SCAN_ALL_VALUES_VAR, "TRUE")]);
+        assert!(on.scans_all_values());
+        let off = RedactionConfig::from_env(&[(SCAN_ALL_VALUES_VAR, "false")]);
+        assert!(!off.scans_all_values());
+        let invalid = RedactionConfig::from_env(&[(SCAN_ALL_VALUES_VAR, "yes")]);
+        assert!(!invalid.scans_all_values());
+        let unset: [(&str, &str); 0] = [];
+        assert!(!RedactionConfig::from_env(&unset).scans_all_values());
     }
 
     #[test]

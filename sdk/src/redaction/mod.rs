@@ -21,7 +21,7 @@
 //!   by their last bytes: a bit set over a hash of a key's last four bytes
 //!   dismisses most keys at once, and a suffix trie compares the rest with
 //!   a handful of patterns at most.
-//! * **Value rules** scan every string value (and every string of a string
+//! * **Value rules** scan the string values (and every string of a string
 //!   array) of the attributes no key rule claimed, each rewriting its matches
 //!   in place and handing the result to the next. They are hand-written
 //!   linear-time scanners, never regular expressions: a single pass
@@ -32,6 +32,40 @@
 //!   arithmetic elsewhere). Sensitive query parameter names are first
 //!   checked by their last two bytes, so most `name=value` pairs are
 //!   dismissed without a comparison.
+//! * **Value profiles** narrow the value rules for a few semantic-convention
+//!   attributes whose values the conventions fix to a form that cannot
+//!   carry a secret. The values of `http.request.method`, `http.route` (a
+//!   route template, not the request path), `server.address`,
+//!   `network.protocol.name`, `network.protocol.version`,
+//!   `network.transport`, `network.type`, `url.scheme` and
+//!   `user_agent.original` (client software names; credentials travel in
+//!   `Authorization` and `Cookie`, which key rules mask) are not scanned.
+//!   `url.full` and `url.query` get only `url_credentials` and
+//!   `query_secrets`, exactly the scrubbing the conventions ask for them,
+//!   gated by one pass that looks for `@` and for an `=` after a name that
+//!   may be sensitive. Keys match as the conventions spell them (case
+//!   included); key rules still apply to these keys. The price: a secret
+//!   put by mistake into one of them in a shape only a skipped rule knows
+//!   (a JWT or card number under an ordinary query parameter name of
+//!   `url.full`) stays. [`RedactionConfig::scan_all_values`] (or
+//!   `TRACEKIT_REDACT_SCAN_ALL_VALUES=true`) turns the profiles off.
+//! * **Decisions are remembered per key.** What the redactor decided for a
+//!   key (its key rule, or which value rules scan its value) depends on the
+//!   key's text alone, so it is kept in two fixed-size (256 entries),
+//!   lock-free tables that never grow. The first is found by the address
+//!   and length of the key's text, without reading it: each entry pins a
+//!   clone of its key (a `&'static str` or `Arc<str>` key clones as the
+//!   same text at the same address), so an address it advertises can never
+//!   be freed and reused while it does. Owned keys cannot be pinned; they,
+//!   and keys the first table has no room for, are found in the second
+//!   table by their text (keys up to 48 bytes), each hit comparing the
+//!   whole key. Entries are replaced, never added, when keys collide, and a
+//!   key never gets another key's decision.
+//!   On top, a third small table remembers whole attribute lists (up to
+//!   16 keys, pinned the same way), since spans from one call site repeat
+//!   their keys in order: one look-up then decides every attribute of the
+//!   span. A list is cached on its second miss in a row at its entry.
+//!   The three tables take about 37 KiB per redactor.
 //!
 //! Applying a redactor allocates only when it rewrites something. Every
 //! rule counts the values it redacted ([`Redactor::counters`]).
@@ -75,6 +109,7 @@
 //! | `TRACEKIT_REDACT_PARAMS` | none | comma list of extra sensitive parameter names for `query_secrets` |
 //! | `TRACEKIT_REDACT_HASH_KEY` | none | the HMAC-SHA256 key (at least 16 bytes); without it hash rules mask, with one warning |
 //! | `TRACEKIT_REDACT_MASK` | `REDACTED` | the mask text |
+//! | `TRACEKIT_REDACT_SCAN_ALL_VALUES` | `false` | `true` scans every string value with every value rule (turns the value profiles off) |
 //!
 //! # Example
 //!
@@ -122,16 +157,21 @@ mod config;
 mod counters;
 mod env_config;
 mod hashing;
+mod key_address_cache;
+mod key_cache;
+mod key_list_cache;
 mod key_pattern;
 mod redactor;
 mod scan;
+mod slot_table;
 mod transform;
+mod value_profile;
 
 pub use config::{BuiltinRule, InvalidRule, KeyAction, RedactionConfig, DEFAULT_MASK};
 pub use counters::{RedactionCounters, RuleCount};
 pub use env_config::{
     DEFAULTS_VAR, DELETE_KEYS_VAR, DISABLE_VAR, ENABLE_VAR, HASH_KEYS_VAR, HASH_KEY_VAR,
-    KEEP_KEYS_VAR, MASK_KEYS_VAR, MASK_VAR, PARAMS_VAR, PERSONAL_DATA_VAR,
+    KEEP_KEYS_VAR, MASK_KEYS_VAR, MASK_VAR, PARAMS_VAR, PERSONAL_DATA_VAR, SCAN_ALL_VALUES_VAR,
 };
 pub use hashing::MIN_HASH_KEY_LEN;
 pub use key_pattern::{InvalidPattern, KeyPattern};

@@ -4,11 +4,15 @@
 use super::config::{BuiltinRule, InvalidRule, KeyAction, RedactionConfig};
 use super::counters::{RedactionCounters, RuleCounters};
 use super::hashing::KeyedHasher;
+use super::key_address_cache::{KeyAddressCache, Pinned};
+use super::key_cache::{KeyDecisionCache, REDACTOR_SLOTS};
+use super::key_list_cache::{KeyListCache, MAX_LIST_KEYS, REDACTOR_LISTS};
 use super::key_pattern::{KeyIndex, KeyPattern};
-use super::scan::{self, query::ParamNames, Facts};
+use super::scan::{self, query::ParamNames, Facts, UrlTriggers};
+use super::value_profile::{profile_of, ValueProfile};
 use crate::trace::FinishedSpan;
 use opentelemetry::trace::{Event, Link, Status};
-use opentelemetry::{Array, KeyValue, StringValue, Value};
+use opentelemetry::{Array, Key, KeyValue, StringValue, Value};
 use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_semantic_conventions::attribute::{
     CLIENT_ADDRESS, ENDUSER_ID, HTTP_REQUEST_HEADER, HTTP_RESPONSE_HEADER, RPC_REQUEST_METADATA,
@@ -131,6 +135,43 @@ enum ValueScanner {
     Email,
 }
 
+/// What the redactor does with an attribute, decided by its key alone: the
+/// key rule that claims it, or else which value rules scan its value. One
+/// word, as the caches keep it: the value rules in bits 0..8 (bit `i` for
+/// `value_rules[i]`), [`KeyDecision::UNPINNABLE`] in bit 8, and the key
+/// rule's number plus one from bit 9 (0: no key rule).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct KeyDecision(u32);
+
+impl KeyDecision {
+    /// Set (in the [`KeyDecisionCache`] only) once an owned key with this
+    /// text was seen, so the [`KeyAddressCache`] is not tried for it again.
+    const UNPINNABLE: u32 = 1 << 8;
+
+    /// Key rules past this many are refused: their numbers would not fit.
+    const MAX_KEY_RULES: usize = (1 << 23) - 1;
+
+    /// `rule` is below [`KeyDecision::MAX_KEY_RULES`].
+    fn new(rule: Option<usize>, value_rules: u8) -> KeyDecision {
+        let rule = rule.map_or(0, |r| (r.min(Self::MAX_KEY_RULES - 1) + 1) as u32);
+        KeyDecision((rule << 9) | u32::from(value_rules))
+    }
+
+    #[inline]
+    fn rule(self) -> Option<usize> {
+        (self.0 >> 9).checked_sub(1).map(|r| r as usize)
+    }
+
+    #[inline]
+    fn value_rules(self) -> u8 {
+        self.0 as u8
+    }
+
+    fn pinnable(self) -> bool {
+        self.0 & Self::UNPINNABLE == 0
+    }
+}
+
 /// A compiled value rule.
 #[derive(Debug)]
 struct ValueRule {
@@ -163,6 +204,17 @@ impl ValueRule {
     #[inline]
     fn may_match(&self, facts: &Facts) -> bool {
         facts.has(self.needs) && facts.digits >= self.min_digits
+    }
+
+    /// Whether the rule can match a value with these URL triggers (rules
+    /// other than the two URL rules are not gated by them).
+    #[inline]
+    fn may_match_url(&self, triggers: &UrlTriggers) -> bool {
+        match self.scanner {
+            ValueScanner::UrlCredentials => triggers.at,
+            ValueScanner::QuerySecrets(_) => triggers.sensitive_equals,
+            _ => true,
+        }
     }
 
     fn apply(&self, text: &str, mask: &str) -> Option<String> {
@@ -213,6 +265,21 @@ pub struct Redactor {
     /// Every trigger bit some value rule needs: a string with none of them
     /// skips the rule loop.
     value_triggers: u8,
+    /// The value-rule sets of the three [`ValueProfile`]s (bit `i` for
+    /// `value_rules[i]`); all three are `all_values` when every value is
+    /// to be scanned.
+    all_values: u8,
+    url_values: u8,
+    skip_values: u8,
+    /// The `query_secrets` names (none when that rule is off), for the URL
+    /// profile's pass.
+    url_param_names: ParamNames,
+    /// What was decided for keys seen before, by the address of their
+    /// (static or shared) text, then by their text.
+    by_address: KeyAddressCache<REDACTOR_SLOTS>,
+    by_text: KeyDecisionCache<REDACTOR_SLOTS>,
+    /// What was decided for whole attribute lists seen before.
+    by_list: KeyListCache<REDACTOR_LISTS>,
     mask: Arc<str>,
     hasher: Option<KeyedHasher>,
     counters: RuleCounters,
@@ -239,7 +306,13 @@ impl Redactor {
         let mut patterns: Vec<(KeyPattern, usize)> = Vec::new();
         let mut hash_without_key = false;
 
+        let mut too_many = 0usize;
         for rule in &config.user_rules {
+            // Room is kept for the built-in key rules.
+            if key_rules.len() + BuiltinRule::ALL.len() >= KeyDecision::MAX_KEY_RULES {
+                too_many += 1;
+                continue;
+            }
             let action = match rule.action {
                 KeyAction::Hash if hasher.is_none() => {
                     hash_without_key = true;
@@ -253,6 +326,13 @@ impl Redactor {
                 counter: names.len(),
             });
             names.push(format!("{}:{}", rule.action.name(), rule.pattern));
+        }
+        if too_many > 0 {
+            report_invalid(&[InvalidRule {
+                source: "RedactionConfig".to_string(),
+                rule: format!("the last {too_many} key rules"),
+                reason: format!("at most {} key rules", KeyDecision::MAX_KEY_RULES),
+            }]);
         }
         for builtin in config.enabled_builtins() {
             if !builtin.is_key_rule() {
@@ -278,14 +358,14 @@ impl Redactor {
         for builtin in config.enabled_builtins() {
             let scanner = match builtin {
                 BuiltinRule::UrlCredentials => ValueScanner::UrlCredentials,
-                BuiltinRule::QuerySecrets => ValueScanner::QuerySecrets(ParamNames {
-                    defaults: true,
-                    extra: config
+                BuiltinRule::QuerySecrets => ValueScanner::QuerySecrets(ParamNames::new(
+                    true,
+                    config
                         .extra_params
                         .iter()
                         .map(|n| n.as_bytes().to_vec().into_boxed_slice())
                         .collect(),
-                }),
+                )),
                 BuiltinRule::AuthCredentials => ValueScanner::AuthCredentials,
                 BuiltinRule::Jwt => ValueScanner::Jwt,
                 BuiltinRule::CardNumber => ValueScanner::CardNumber,
@@ -316,10 +396,42 @@ impl Redactor {
                 bits | rule.needs
             }
         });
+        // Six value rules at most: one bit each.
+        let all_values = value_rules
+            .iter()
+            .enumerate()
+            .fold(0u8, |bits, (i, _)| bits | 1 << i);
+        let url_values =
+            value_rules
+                .iter()
+                .enumerate()
+                .fold(0u8, |bits, (i, rule)| match rule.scanner {
+                    ValueScanner::UrlCredentials | ValueScanner::QuerySecrets(_) => bits | 1 << i,
+                    _ => bits,
+                });
+        let url_param_names = value_rules
+            .iter()
+            .find_map(|rule| match &rule.scanner {
+                ValueScanner::QuerySecrets(names) => Some(names.clone()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        let (url_values, skip_values) = if config.scan_all_values {
+            (all_values, all_values)
+        } else {
+            (url_values, 0)
+        };
         Redactor {
             key_rules,
             key_index: KeyIndex::new(patterns),
             value_triggers,
+            all_values,
+            url_values,
+            skip_values,
+            url_param_names,
+            by_address: KeyAddressCache::new(),
+            by_text: KeyDecisionCache::new(),
+            by_list: KeyListCache::new(),
             value_rules,
             mask: Arc::from(config.mask.as_str()),
             hasher,
@@ -392,6 +504,11 @@ impl Redactor {
         if self.is_noop() {
             return;
         }
+        // Most spans have neither events nor links.
+        if span.events().is_empty() && span.links().is_empty() {
+            self.redact_attributes(span.attributes_mut());
+            return;
+        }
         // Three disjoint parts behind three `&mut self` accessors: move the
         // events and links out (no allocation) while the attributes are
         // borrowed.
@@ -416,11 +533,54 @@ impl Redactor {
         if self.is_noop() || attributes.is_empty() {
             return;
         }
+        if attributes.len() > MAX_LIST_KEYS {
+            return self.apply_decisions(attributes, |_, kv| self.decide(&kv.key));
+        }
+        // The whole list's decisions at once, or key by key (and offered
+        // to the list cache), before anything changes.
+        let mut decisions = [0u32; MAX_LIST_KEYS];
+        match self.by_list.get(attributes, &mut decisions) {
+            // No key rule, so nothing to delete: only the values some value
+            // rule scans are visited.
+            Some(summary) if KeyDecision(summary.union).rule().is_none() => {
+                let mut active = summary.nonzero;
+                while active != 0 {
+                    let i = active.trailing_zeros() as usize;
+                    active &= active - 1;
+                    if let (Some(kv), Some(&decision)) = (attributes.get_mut(i), decisions.get(i)) {
+                        self.scan_value(&mut kv.value, KeyDecision(decision).value_rules());
+                    }
+                }
+                return;
+            }
+            Some(_) => {}
+            None => {
+                for (decision, kv) in decisions.iter_mut().zip(attributes.iter()) {
+                    *decision = self.decide(&kv.key).0 & !KeyDecision::UNPINNABLE;
+                }
+                self.by_list
+                    .offer(attributes, &decisions[..attributes.len()]);
+            }
+        }
+        self.apply_decisions(attributes, |i, _| {
+            KeyDecision(decisions.get(i).copied().unwrap_or_default())
+        });
+    }
+
+    /// Apply to each attribute the decision `decision_of(index, attribute)`
+    /// (`index` counting the list as it was).
+    #[inline]
+    fn apply_decisions(
+        &self,
+        attributes: &mut Vec<KeyValue>,
+        decision_of: impl Fn(usize, &KeyValue) -> KeyDecision,
+    ) {
         // Deleting is rare: walk the list in place, and only on the first
         // deletion finish the walk with `retain_mut`.
         let Some(first_deleted) = attributes
             .iter_mut()
-            .position(|kv| !self.redact_key_value(kv))
+            .enumerate()
+            .position(|(i, kv)| !self.redact_key_value(kv, decision_of(i, kv)))
         else {
             return;
         };
@@ -429,7 +589,7 @@ impl Redactor {
             let keep = match index.cmp(&first_deleted) {
                 std::cmp::Ordering::Less => true,
                 std::cmp::Ordering::Equal => false,
-                std::cmp::Ordering::Greater => self.redact_key_value(kv),
+                std::cmp::Ordering::Greater => self.redact_key_value(kv, decision_of(index, kv)),
             };
             index += 1;
             keep
@@ -439,16 +599,60 @@ impl Redactor {
     /// Apply the value rules to `text`: the rewritten text, or `None` when
     /// nothing matched. Counts like attribute values do.
     pub fn redact_str(&self, text: &str) -> Option<String> {
-        if self.value_rules.is_empty() || text.len() < MIN_MATCH_LEN {
-            return None;
+        self.redact_str_with(text, self.all_values)
+    }
+
+    /// Apply the value rules of `selected` (bit `i` for `value_rules[i]`)
+    /// to `text`. With every rule selected, one classification pass first
+    /// tells which can match; a narrower profile (the URL rules) is gated
+    /// by one pass for `@` and `=`.
+    #[inline]
+    fn redact_str_with(&self, text: &str, selected: u8) -> Option<String> {
+        if selected == 0 || text.len() < MIN_MATCH_LEN {
+            None
+        } else if selected == self.all_values {
+            self.redact_str_all(text)
+        } else {
+            self.redact_str_narrow(text, selected)
         }
+    }
+
+    /// [`Redactor::redact_str_with`] for every rule.
+    fn redact_str_all(&self, text: &str) -> Option<String> {
         let facts = Facts::of(text.as_bytes());
         if self.value_triggers != u8::MAX && facts.flags & self.value_triggers == 0 {
             return None;
         }
+        self.run_rules(text, self.all_values, |rule| rule.may_match(&facts))
+    }
+
+    /// [`Redactor::redact_str_with`] for a narrower profile.
+    fn redact_str_narrow(&self, text: &str, selected: u8) -> Option<String> {
+        let triggers = UrlTriggers::of(text.as_bytes(), &self.url_param_names);
+        if selected & !self.url_values == 0 && !triggers.at && !triggers.sensitive_equals {
+            return None;
+        }
+        self.run_rules(text, selected, |rule| rule.may_match_url(&triggers))
+    }
+
+    /// Run the `selected` rules that `may_match` lets through, each on the
+    /// previous one's output.
+    #[inline(never)]
+    fn run_rules(
+        &self,
+        text: &str,
+        selected: u8,
+        may_match: impl Fn(&ValueRule) -> bool,
+    ) -> Option<String> {
         let mut current: Option<String> = None;
-        for rule in &self.value_rules {
-            if !rule.may_match(&facts) {
+        let mut remaining = selected;
+        while remaining != 0 {
+            let i = remaining.trailing_zeros() as usize;
+            remaining &= remaining - 1;
+            let Some(rule) = self.value_rules.get(i) else {
+                break;
+            };
+            if !may_match(rule) {
                 continue;
             }
             let input = current.as_deref().unwrap_or(text);
@@ -460,51 +664,97 @@ impl Redactor {
         current
     }
 
-    /// One attribute; `false` means delete it.
+    /// The decision for `key`: found by the address of its text, else by
+    /// its text, else worked out; then cached.
     #[inline]
-    fn redact_key_value(&self, kv: &mut KeyValue) -> bool {
-        let matched = if self.key_index.is_empty() {
+    fn decide(&self, key: &Key) -> KeyDecision {
+        match self.by_address.get(key.as_str()) {
+            Some(packed) => KeyDecision(packed),
+            None => self.decide_by_text(key),
+        }
+    }
+
+    /// [`Redactor::decide`] past the address cache.
+    fn decide_by_text(&self, key: &Key) -> KeyDecision {
+        let text = key.as_str();
+        let decision = match self.by_text.get(text.as_bytes()) {
+            Some(packed) => KeyDecision(packed),
+            None => {
+                let decision = self.decide_uncached(text);
+                self.by_text.insert(text.as_bytes(), decision.0);
+                decision
+            }
+        };
+        if decision.pinnable() && self.by_address.insert(key, decision.0) == Pinned::Never {
+            self.by_text
+                .insert(text.as_bytes(), decision.0 | KeyDecision::UNPINNABLE);
+        }
+        decision
+    }
+
+    /// The first key rule matching `key`, or else the value rules of the
+    /// key's profile.
+    fn decide_uncached(&self, key: &str) -> KeyDecision {
+        let rule = if self.key_index.is_empty() {
             None
         } else {
-            self.key_index.lookup(kv.key.as_str())
+            self.key_index
+                .lookup(key)
+                .filter(|&r| r < self.key_rules.len())
         };
-        if let Some(rule) = matched {
-            if let Some(rule) = self.key_rules.get(rule) {
-                match rule.action {
-                    KeyAction::Keep => {}
-                    KeyAction::Delete => {
-                        self.counters.bump(rule.counter);
-                        return false;
-                    }
-                    KeyAction::Mask => {
-                        self.mask_value(&mut kv.value);
-                        self.counters.bump(rule.counter);
-                    }
-                    KeyAction::Hash => {
-                        self.hash_value(&mut kv.value);
-                        self.counters.bump(rule.counter);
-                    }
-                }
-                return true;
-            }
+        let value_rules = match (rule, profile_of(key)) {
+            (Some(_), _) => 0,
+            (None, ValueProfile::All) => self.all_values,
+            (None, ValueProfile::Url) => self.url_values,
+            (None, ValueProfile::Skip) => self.skip_values,
+        };
+        KeyDecision::new(rule, value_rules)
+    }
+
+    /// One attribute; `false` means delete it.
+    #[inline(always)]
+    fn redact_key_value(&self, kv: &mut KeyValue, decision: KeyDecision) -> bool {
+        if let Some(rule) = decision.rule() {
+            return self.apply_key_rule(kv, rule);
         }
-        if !self.value_rules.is_empty() {
-            self.scan_value(&mut kv.value);
+        if decision.value_rules() != 0 {
+            self.scan_value(&mut kv.value, decision.value_rules());
         }
         true
     }
 
-    /// Run the value rules over a value's strings.
-    fn scan_value(&self, value: &mut Value) {
+    /// The action of key rule number `rule` on `kv`; `false` means delete
+    /// it.
+    #[inline(never)]
+    fn apply_key_rule(&self, kv: &mut KeyValue, rule: usize) -> bool {
+        let Some(rule) = self.key_rules.get(rule) else {
+            return true;
+        };
+        match rule.action {
+            KeyAction::Keep => return true,
+            KeyAction::Delete => {
+                self.counters.bump(rule.counter);
+                return false;
+            }
+            KeyAction::Mask => self.mask_value(&mut kv.value),
+            KeyAction::Hash => self.hash_value(&mut kv.value),
+        }
+        self.counters.bump(rule.counter);
+        true
+    }
+
+    /// Run the `selected` value rules over a value's strings.
+    #[inline(always)]
+    fn scan_value(&self, value: &mut Value, selected: u8) {
         match value {
             Value::String(s) => {
-                if let Some(redacted) = self.redact_str(s.as_str()) {
+                if let Some(redacted) = self.redact_str_with(s.as_str(), selected) {
                     *s = StringValue::from(redacted);
                 }
             }
             Value::Array(Array::String(items)) => {
                 for s in items {
-                    if let Some(redacted) = self.redact_str(s.as_str()) {
+                    if let Some(redacted) = self.redact_str_with(s.as_str(), selected) {
                         *s = StringValue::from(redacted);
                     }
                 }
@@ -658,6 +908,236 @@ mod tests {
             r.redact_str("x Basic dTpw").as_deref(),
             Some("x Basic REDACTED")
         );
+    }
+
+    /// Attribute, value, the value redacted with the value profiles, and
+    /// redacted scanning every value.
+    const PROFILE_CASES: &[(&str, &str, &str, &str)] = &[
+        // A route template and a user agent get no value rule.
+        (
+            "http.route",
+            "/pay/4111111111111111",
+            "/pay/4111111111111111",
+            "/pay/REDACTED",
+        ),
+        (
+            "user_agent.original",
+            "x Bearer abc",
+            "x Bearer abc",
+            "x Bearer REDACTED",
+        ),
+        // URLs get the URL rules, and only them.
+        (
+            "url.full",
+            "https://u:p@h/x?token=t&page=2",
+            "https://REDACTED:REDACTED@h/x?token=REDACTED&page=2",
+            "https://REDACTED:REDACTED@h/x?token=REDACTED&page=2",
+        ),
+        (
+            "url.query",
+            "sig=abc&q=1",
+            "sig=REDACTED&q=1",
+            "sig=REDACTED&q=1",
+        ),
+        (
+            "url.full",
+            "https://h/cb?state=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+            "https://h/cb?state=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+            "https://h/cb?state=REDACTED",
+        ),
+        // Other keys, and other spellings, get every value rule.
+        (
+            "app.route",
+            "/pay/4111111111111111",
+            "/pay/REDACTED",
+            "/pay/REDACTED",
+        ),
+        (
+            "HTTP.ROUTE",
+            "/pay/4111111111111111",
+            "/pay/REDACTED",
+            "/pay/REDACTED",
+        ),
+        (
+            "app.url",
+            "https://h/cb?state=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+            "https://h/cb?state=REDACTED",
+            "https://h/cb?state=REDACTED",
+        ),
+    ];
+
+    #[test]
+    fn value_profiles_by_default_every_value_with_the_switch() {
+        use super::super::SCAN_ALL_VALUES_VAR;
+        let profiled = Redactor::default();
+        let everything = RedactionConfig::new().scan_all_values().build();
+        let from_env = RedactionConfig::from_env(&[(SCAN_ALL_VALUES_VAR, "true")]).build();
+        for &(key, value, with_profiles, scanning_all) in PROFILE_CASES {
+            for (redactor, expected) in [
+                (&profiled, with_profiles),
+                (&everything, scanning_all),
+                (&from_env, scanning_all),
+            ] {
+                let mut attrs = vec![KeyValue::new(key, value)];
+                redactor.redact_attributes(&mut attrs);
+                assert_eq!(attrs[0].value.as_str(), expected, "{key}={value}");
+            }
+        }
+        assert_eq!(profiled.counters().get("card_number"), Some(2));
+        assert_eq!(profiled.counters().get("auth_credentials"), Some(0));
+        assert_eq!(everything.counters().get("auth_credentials"), Some(1));
+    }
+
+    #[test]
+    fn key_rules_still_apply_to_profiled_keys() {
+        use opentelemetry_semantic_conventions::attribute::{
+            HTTP_ROUTE, URL_FULL, USER_AGENT_ORIGINAL,
+        };
+        let r = RedactionConfig::new()
+            .mask(URL_FULL)
+            .delete(USER_AGENT_ORIGINAL)
+            .keep("url.*")
+            .build();
+        let mut attrs = vec![
+            KeyValue::new(URL_FULL, "https://h/?page=1"),
+            KeyValue::new(USER_AGENT_ORIGINAL, "curl/8.0"),
+            KeyValue::new(HTTP_ROUTE, "/a"),
+            KeyValue::new("url.query", "token=x"),
+        ];
+        r.redact_attributes(&mut attrs);
+        let got: Vec<(String, String)> = attrs
+            .iter()
+            .map(|kv| (kv.key.to_string(), kv.value.as_str().into_owned()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("url.full".to_string(), "REDACTED".to_string()),
+                ("http.route".to_string(), "/a".to_string()),
+                // `keep` claims the key: no value rule runs.
+                ("url.query".to_string(), "token=x".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn cached_decisions_agree_with_fresh_ones() {
+        // Far more keys than cache slots, so slots are shared and
+        // overwritten; owned and static keys alike; some too long to cache.
+        let r = RedactionConfig::new()
+            .delete("*.ssn")
+            .keep("safe.*")
+            .with_personal_data()
+            .build();
+        let mut keys: Vec<String> = (0..2_000)
+            .map(|i| match i % 5 {
+                0 => format!("app.{i}.password"),
+                1 => format!("svc.{i}.ssn"),
+                2 => format!("safe.{i}.token"),
+                3 => format!("attr.{i}"),
+                _ => format!("{}.{i}", "long".repeat(i % 20)),
+            })
+            .collect();
+        keys.extend(
+            [
+                "url.full",
+                "http.route",
+                "user.email",
+                "http.request.header.cookie",
+            ]
+            .map(String::from),
+        );
+        // Owned keys, then shared ones (pinned by address), then owned
+        // ones with the same texts again.
+        let owned: Vec<Key> = keys.iter().map(|k| Key::from(k.clone())).collect();
+        let shared: Vec<Key> = keys
+            .iter()
+            .map(|k| Key::from(std::sync::Arc::<str>::from(k.as_str())))
+            .collect();
+        for round in [&owned, &owned, &shared, &shared, &owned] {
+            for key in round {
+                let fresh = r.decide_uncached(key.as_str());
+                let cached = r.decide(key);
+                assert_eq!(
+                    (cached.rule(), cached.value_rules()),
+                    (fresh.rule(), fresh.value_rules()),
+                    "{key}"
+                );
+            }
+        }
+        let packed = KeyDecision::new(Some(5), 0b101);
+        assert_eq!((packed.rule(), packed.value_rules()), (Some(5), 0b101));
+        let none = KeyDecision::new(None, 0x3f);
+        assert_eq!((none.rule(), none.value_rules()), (None, 0x3f));
+        assert!(none.pinnable());
+        assert!(!KeyDecision(none.0 | KeyDecision::UNPINNABLE).pinnable());
+    }
+
+    #[test]
+    fn repeated_lists_are_redacted_alike_from_the_caches() {
+        // The same static keys span after span: decided key by key, then
+        // found by address, then as a whole list.
+        let r = RedactionConfig::new().delete("*.ssn").build();
+        let span = || {
+            vec![
+                KeyValue::new("http.route", "/pay/4111111111111111"),
+                KeyValue::new("customer.ssn", "078-05-1120"),
+                KeyValue::new("url.full", "https://h/?token=abc&page=2"),
+                KeyValue::new("http.request.header.cookie", "s=1"),
+                KeyValue::new("note", "Bearer abc"),
+                KeyValue::new("http.response.status_code", 200_i64),
+            ]
+        };
+        let rendered = |attrs: &[KeyValue]| -> Vec<String> {
+            attrs
+                .iter()
+                .map(|kv| format!("{}={}", kv.key, kv.value))
+                .collect()
+        };
+        let expected = [
+            "http.route=/pay/4111111111111111",
+            "url.full=https://h/?token=REDACTED&page=2",
+            "http.request.header.cookie=REDACTED",
+            "note=Bearer REDACTED",
+            "http.response.status_code=200",
+        ];
+        for round in 1..=5 {
+            let mut attrs = span();
+            r.redact_attributes(&mut attrs);
+            assert_eq!(rendered(&attrs), expected, "round {round}");
+        }
+        assert_eq!(r.counters().get("delete:*.ssn"), Some(5));
+        assert_eq!(r.counters().get("credential_headers"), Some(5));
+        assert_eq!(r.counters().get("query_secrets"), Some(5));
+        // A list no key rule claims: only its scanned values are visited.
+        let plain = || {
+            vec![
+                KeyValue::new("http.route", "/pay/4111111111111111"),
+                KeyValue::new("http.response.status_code", 200_i64),
+                KeyValue::new("url.full", "https://u:p@h/?page=2"),
+                KeyValue::new("note", "card 4111 1111 1111 1111"),
+            ]
+        };
+        for round in 1..=4 {
+            let mut attrs = plain();
+            r.redact_attributes(&mut attrs);
+            assert_eq!(
+                rendered(&attrs),
+                [
+                    "http.route=/pay/4111111111111111",
+                    "http.response.status_code=200",
+                    "url.full=https://REDACTED:REDACTED@h/?page=2",
+                    "note=card REDACTED",
+                ],
+                "round {round}"
+            );
+        }
+        assert_eq!(r.counters().get("url_credentials"), Some(4));
+        assert_eq!(r.counters().get("card_number"), Some(4));
+        // Longer lists than the list cache holds take the key-by-key path.
+        let mut long: Vec<KeyValue> = (0..MAX_LIST_KEYS).flat_map(|_| span()).collect();
+        r.redact_attributes(&mut long);
+        assert_eq!(long.len(), MAX_LIST_KEYS * expected.len());
     }
 
     #[test]

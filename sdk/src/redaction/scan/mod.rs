@@ -15,6 +15,8 @@ pub(crate) mod jwt;
 pub(crate) mod query;
 pub(crate) mod url_credentials;
 
+use query::ParamNames;
+
 /// The string has an ASCII digit.
 pub(crate) const DIGIT: u8 = 1;
 /// The string has an `@`.
@@ -88,6 +90,73 @@ impl Facts {
     #[inline]
     pub(crate) fn has(&self, needed: u8) -> bool {
         self.flags & needed == needed
+    }
+}
+
+/// What one pass over a URL-like value finds for the two URL rules; a rule
+/// whose trigger is absent cannot match.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct UrlTriggers {
+    /// The value has an `@` (every userinfo ends with one).
+    pub(crate) at: bool,
+    /// Some `=` follows a name that may be a sensitive parameter (see
+    /// [`ParamNames::may_precede_equals`]).
+    pub(crate) sensitive_equals: bool,
+}
+
+impl UrlTriggers {
+    /// One vectorised pass over `bytes` for `@` and `=`, checking the name
+    /// before each `=` by its last two bytes only.
+    #[inline]
+    pub(crate) fn of(bytes: &[u8], names: &ParamNames) -> UrlTriggers {
+        let mut found = UrlTriggers::default();
+        let mut visit = |start: usize, at: u32, equals: u32| {
+            found.at |= at != 0;
+            let mut equals = equals;
+            while equals != 0 && !found.sensitive_equals {
+                let eq = start + equals.trailing_zeros() as usize;
+                equals &= equals - 1;
+                found.sensitive_equals = names.may_precede_equals(bytes, eq);
+            }
+            !(found.at && found.sensitive_equals)
+        };
+        byte_masks(bytes, b'@', b'=', &mut visit);
+        found
+    }
+}
+
+/// Where two (non-zero) bytes occur in `bytes`, a block at a time:
+/// `visit(start, a_lanes, b_lanes)` gets bit `i` set for a byte
+/// `start + i` equal to `a` (or `b`); blocks with neither are not visited,
+/// every position is reported once, and `visit` returning `false` stops
+/// the pass. SSE2 on x86-64, [`byte_masks_portable`] elsewhere.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn byte_masks(bytes: &[u8], a: u8, b: u8, visit: &mut impl FnMut(usize, u32, u32) -> bool) {
+    // SAFETY: SSE2 is part of the x86-64 baseline.
+    unsafe { sse2::byte_masks(bytes, a, b, visit) }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+use byte_masks_portable as byte_masks;
+
+/// [`byte_masks`] a byte at a time, sixteen-byte blocks.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn byte_masks_portable(
+    bytes: &[u8],
+    a: u8,
+    b: u8,
+    visit: &mut impl FnMut(usize, u32, u32) -> bool,
+) {
+    for (block, chunk) in bytes.chunks(16).enumerate() {
+        let (mut a_lanes, mut b_lanes) = (0u32, 0u32);
+        for (lane, &c) in chunk.iter().enumerate() {
+            a_lanes |= u32::from(c == a) << lane;
+            b_lanes |= u32::from(c == b) << lane;
+        }
+        if a_lanes | b_lanes != 0 && !visit(16 * block, a_lanes, b_lanes) {
+            return;
+        }
     }
 }
 
@@ -403,6 +472,61 @@ mod sse2 {
         unsafe { _mm_loadu_si128(block.as_ptr().cast()) }
     }
 
+    /// [`super::byte_masks`] with SSE2: the lane masks of each whole
+    /// block, then of a last block loaded to end with the string (its lanes
+    /// seen before masked off), or of the whole short string zero-padded.
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    pub(super) fn byte_masks(
+        bytes: &[u8],
+        a: u8,
+        b: u8,
+        visit: &mut impl FnMut(usize, u32, u32) -> bool,
+    ) {
+        let (needle_a, needle_b) = (splat(a), splat(b));
+        let lanes = |x: __m128i| {
+            (
+                _mm_movemask_epi8(_mm_cmpeq_epi8(x, needle_a)) as u32,
+                _mm_movemask_epi8(_mm_cmpeq_epi8(x, needle_b)) as u32,
+            )
+        };
+        let mut whole = bytes.chunks_exact(16);
+        let mut start = 0;
+        for block in whole.by_ref().filter_map(<[u8]>::first_chunk::<16>) {
+            let (a_lanes, b_lanes) = lanes(load(block));
+            if a_lanes | b_lanes != 0 && !visit(start, a_lanes, b_lanes) {
+                return;
+            }
+            start += 16;
+        }
+        let rest = whole.remainder();
+        if rest.is_empty() {
+            return;
+        }
+        let (start, a_lanes, b_lanes) =
+            if let (true, Some(last)) = (bytes.len() > 16, bytes.last_chunk::<16>()) {
+                let seen = 16 - rest.len() as u32;
+                let (a_lanes, b_lanes) = lanes(load(last));
+                (
+                    bytes.len() - 16,
+                    a_lanes >> seen << seen,
+                    b_lanes >> seen << seen,
+                )
+            } else if let Some(block) = short_block(bytes) {
+                let (a_lanes, b_lanes) = lanes(block);
+                (0, a_lanes, b_lanes)
+            } else {
+                // Zero padding matches neither (non-zero) byte.
+                let mut last = [0u8; 16];
+                last[..rest.len()].copy_from_slice(rest);
+                let (a_lanes, b_lanes) = lanes(load(&last));
+                (0, a_lanes, b_lanes)
+            };
+        if a_lanes | b_lanes != 0 {
+            visit(start, a_lanes, b_lanes);
+        }
+    }
+
     /// [`Facts::of`] with SSE2.
     #[inline]
     #[target_feature(enable = "sse2")]
@@ -601,6 +725,71 @@ mod tests {
             assert!(Facts::of(&s).has(DIGIT_RUN4), "run at {i}");
             s[i + 1] = b'x';
             assert_eq!(Facts::of(&s), reference(&s), "broken run at {i}");
+        }
+    }
+
+    /// A block visitor, as [`byte_masks`] calls it.
+    type Visit<'a> = &'a mut dyn FnMut(usize, u32, u32) -> bool;
+
+    /// Every position of `a` and of `b` that [`byte_masks`] reports.
+    fn positions(bytes: &[u8], masks: fn(&[u8], u8, u8, Visit)) -> (Vec<usize>, Vec<usize>) {
+        let (mut at, mut eq) = (Vec::new(), Vec::new());
+        masks(bytes, b'@', b'=', &mut |start, a, b| {
+            for bit in 0..32 {
+                if a >> bit & 1 == 1 {
+                    at.push(start + bit);
+                }
+                if b >> bit & 1 == 1 {
+                    eq.push(start + bit);
+                }
+            }
+            true
+        });
+        (at, eq)
+    }
+
+    #[test]
+    fn byte_masks_report_every_position_once() {
+        let mut rng = fastrand::Rng::with_seed(13);
+        let alphabet = b"@=a\x00\xff";
+        for _ in 0..5_000 {
+            let len = rng.usize(0..70);
+            let s: Vec<u8> = (0..len)
+                .map(|_| alphabet[rng.usize(0..alphabet.len())])
+                .collect();
+            let expected = (
+                (0..len).filter(|&i| s[i] == b'@').collect::<Vec<_>>(),
+                (0..len).filter(|&i| s[i] == b'=').collect::<Vec<_>>(),
+            );
+            let mut fast = positions(&s, |b, x, y, v| {
+                byte_masks(b, x, y, &mut |s, m, n| v(s, m, n))
+            });
+            fast.0.sort_unstable();
+            fast.1.sort_unstable();
+            assert_eq!(fast, expected, "{s:?}");
+            let portable = positions(&s, |b, x, y, v| {
+                byte_masks_portable(b, x, y, &mut |s, m, n| v(s, m, n))
+            });
+            assert_eq!(portable, expected, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn url_triggers_find_userinfo_and_sensitive_names() {
+        let names = ParamNames::new(true, Vec::new());
+        let of = |s: &str| UrlTriggers::of(s.as_bytes(), &names);
+        assert_eq!(
+            of("https://api.example.com/api/v1/users/42/orders?page=2&sort=desc"),
+            UrlTriggers::default()
+        );
+        assert!(of("https://u:p@h/").at);
+        assert!(of("https://h/p?a=1&access_token=x").sensitive_equals);
+        assert!(of("https://h/p?user[password]=x").sensitive_equals);
+        // A sensitive name right at a block edge, and past the first
+        // blocks, is found.
+        for pad in 0..40 {
+            let s = format!("{}?sig=x", "a".repeat(pad));
+            assert!(of(&s).sensitive_equals, "{s}");
         }
     }
 

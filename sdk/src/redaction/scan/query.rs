@@ -77,13 +77,24 @@ pub(crate) const DEFAULT_NAMES: &[&str] = &[
     "awsaccesskeyid",
 ];
 
-/// Whether `lower` (already lowercase) is a built-in sensitive name.
-/// The bit of the ending filter for a name's last two (lowercase) bytes.
+/// The bit of the ending filter for a name's last two bytes (the second
+/// last in the low byte). Case is folded by setting the 0x20 bit of both:
+/// exact lowercasing for ASCII letters, and a few other bytes share a bit,
+/// which only lets more names through the filter, never fewer.
 #[inline]
-const fn ending_bit(second_last: u8, last: u8) -> usize {
-    let pair = ((second_last as u32) << 8) | last as u32;
+const fn ending_bit(last_two: u16) -> usize {
+    let pair = (last_two | 0x2020) as u32;
     // Multiplicative hashing: the top 10 bits of the product.
     (pair.wrapping_mul(0x9E37_79B1) >> 22) as usize
+}
+
+/// A name's last two bytes as [`ending_bit`] takes them (`None` for a name
+/// shorter than two bytes).
+const fn last_two(name: &[u8]) -> Option<u16> {
+    match name {
+        [.., second_last, last] => Some(u16::from_le_bytes([*second_last, *last])),
+        _ => None,
+    }
 }
 
 /// One bit per hashed last-two-bytes of a built-in name (every built-in
@@ -93,15 +104,17 @@ const DEFAULT_ENDINGS: [u64; 16] = {
     let mut set = [0u64; 16];
     let mut i = 0;
     while i < DEFAULT_NAMES.len() {
-        let name = DEFAULT_NAMES[i].as_bytes();
-        assert!(name.len() >= 2);
-        let bit = ending_bit(name[name.len() - 2], name[name.len() - 1]);
+        let Some(two) = last_two(DEFAULT_NAMES[i].as_bytes()) else {
+            panic!("built-in names have at least two bytes");
+        };
+        let bit = ending_bit(two);
         set[bit / 64] |= 1 << (bit % 64);
         i += 1;
     }
     set
 };
 
+/// Whether `lower` (already lowercase) is a built-in sensitive name.
 #[inline]
 fn is_default_name(lower: &[u8]) -> bool {
     matches!(
@@ -151,32 +164,80 @@ fn ends_value(b: u8) -> bool {
     matches!(b, b'&' | b'#' | b'"' | b'\'' | b'<' | b'>' | b'`') || b.is_ascii_whitespace()
 }
 
+/// Where the name before the `=` at `eq` ends: just before it, or before
+/// a `]` just before it (`user[password]=`).
+#[inline]
+fn name_end(bytes: &[u8], eq: usize) -> usize {
+    if eq > 0 && bytes.get(eq - 1) == Some(&b']') {
+        eq - 1
+    } else {
+        eq
+    }
+}
+
 /// The sensitive parameter names: the built-in list, extra names, or both.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ParamNames {
     /// Match the built-in list.
-    pub(crate) defaults: bool,
+    defaults: bool,
     /// Extra names, lowercase.
-    pub(crate) extra: Vec<Box<[u8]>>,
+    extra: Vec<Box<[u8]>>,
+    /// The [`ending_bit`]s of every name.
+    endings: [u64; 16],
+    /// Some extra name has a single byte, which the ending filter cannot
+    /// tell apart: every name may then match.
+    single_byte_name: bool,
 }
 
 impl ParamNames {
-    /// Whether a name ending in the two bytes before `end` may be in the
-    /// list (`false` only when it certainly is not).
+    /// The built-in names (when `defaults`) and the `extra` ones
+    /// (lowercase).
+    pub(crate) fn new(defaults: bool, extra: Vec<Box<[u8]>>) -> ParamNames {
+        let mut endings = if defaults { DEFAULT_ENDINGS } else { [0; 16] };
+        let mut single_byte_name = false;
+        for name in &extra {
+            match last_two(name) {
+                Some(two) => {
+                    let bit = ending_bit(two);
+                    endings[bit / 64] |= 1 << (bit % 64);
+                }
+                None => single_byte_name |= !name.is_empty(),
+            }
+        }
+        ParamNames {
+            defaults,
+            extra,
+            endings,
+            single_byte_name,
+        }
+    }
+
+    /// Whether a name ending just before `end` may be in the list (`false`
+    /// only when it certainly is not).
     #[inline]
     fn may_end_a_name(&self, bytes: &[u8], end: usize) -> bool {
-        if !self.extra.is_empty() {
+        if self.single_byte_name {
             return true;
         }
-        if !self.defaults || end < 2 {
-            // No names at all, or a name of at most one byte.
+        let two = end
+            .checked_sub(2)
+            .and_then(|start| bytes.get(start..end))
+            .and_then(last_two);
+        // No name of two bytes or more ends there.
+        let Some(two) = two else {
             return false;
-        }
-        let bit = ending_bit(
-            bytes[end - 2].to_ascii_lowercase(),
-            bytes[end - 1].to_ascii_lowercase(),
-        );
-        DEFAULT_ENDINGS[bit / 64] & (1 << (bit % 64)) != 0
+        };
+        let bit = ending_bit(two);
+        self.endings[bit / 64] & (1 << (bit % 64)) != 0
+    }
+
+    /// Whether the `=` at `eq` may follow a sensitive name: checked by the
+    /// name's last two bytes (a `]` just before the `=`, as in
+    /// `user[password]=`, is stepped over), so `false` is certain and
+    /// `true` only possible.
+    #[inline]
+    pub(crate) fn may_precede_equals(&self, bytes: &[u8], eq: usize) -> bool {
+        self.may_end_a_name(bytes, name_end(bytes, eq))
     }
 
     fn contains(&self, lower: &[u8]) -> bool {
@@ -194,10 +255,7 @@ pub(crate) fn redact(text: &str, names: &ParamNames, mask: &str) -> Option<Strin
     while let Some(offset) = equals.find(&bytes[pos..]) {
         let eq = pos + offset;
         pos = eq + 1;
-        let mut name_end = eq;
-        if name_end > 0 && bytes[name_end - 1] == b']' {
-            name_end -= 1;
-        }
+        let name_end = name_end(bytes, eq);
         if !names.may_end_a_name(bytes, name_end) {
             continue;
         }
@@ -236,10 +294,7 @@ mod tests {
     use super::*;
 
     fn defaults() -> ParamNames {
-        ParamNames {
-            defaults: true,
-            extra: Vec::new(),
-        }
+        ParamNames::new(true, Vec::new())
     }
 
     fn r(s: &str) -> String {
@@ -297,13 +352,27 @@ mod tests {
 
     #[test]
     fn extra_names_and_defaults_off() {
-        let names = ParamNames {
-            defaults: false,
-            extra: vec![b"session".to_vec().into_boxed_slice()],
-        };
+        let names = ParamNames::new(false, vec![b"session".to_vec().into_boxed_slice()]);
         assert_eq!(
             redact("session=abc&token=t", &names, "M").as_deref(),
             Some("session=M&token=t")
+        );
+    }
+
+    #[test]
+    fn extra_names_pass_the_ending_filter_in_any_case() {
+        let boxed = |n: &[u8]| n.to_vec().into_boxed_slice();
+        let names = ParamNames::new(false, vec![boxed(b"my_id"), boxed(b"s-2")]);
+        assert_eq!(
+            redact("x=1&MY_ID=2&S-2=3", &names, "M").as_deref(),
+            Some("x=1&MY_ID=M&S-2=M")
+        );
+        assert_eq!(redact("token=1", &names, "M"), None);
+        // A one-byte name defeats the filter but still matches exactly.
+        let names = ParamNames::new(true, vec![boxed(b"k")]);
+        assert_eq!(
+            redact("k=1&ak=2&token=3", &names, "M").as_deref(),
+            Some("k=M&ak=2&token=M")
         );
     }
 
