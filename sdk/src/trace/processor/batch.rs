@@ -7,7 +7,7 @@
 //! per batch, not per span) and everything queued when the schedule delay
 //! expires. Once the queue has overflowed, the worker stops sleeping between
 //! batches: while it holds a CPU it exports whatever is queued, full batch
-//! or not, until the queue has stayed empty for a couple of milliseconds.
+//! or not, until the queue is empty and has not overflowed for 20 ms.
 //! (A worker that sleeps until woken loses the CPU to the application's
 //! busy threads, and the queue overflows while the wake-up waits for the
 //! scheduler.) Flush and shutdown are messages to the worker answered on a
@@ -95,13 +95,18 @@ enum Control {
     SetResource(Resource),
 }
 
+/// A value on a cache line of its own: the worker writes it while the
+/// producers read the fields around it on every span.
+#[repr(align(128))]
+struct OwnLine<T>(T);
+
 struct Shared {
     queue: ArrayQueue<FinishedSpan>,
     counters: ExportCounters,
     wake_pending: AtomicBool,
     /// Set when `on_end` found the queue full: the worker is not keeping
     /// up, so it stays on the CPU instead of sleeping between batches.
-    overflowed: AtomicBool,
+    overflowed: OwnLine<AtomicBool>,
     is_shutdown: AtomicBool,
     batch_size: usize,
 }
@@ -139,7 +144,7 @@ impl BatchSpanProcessor {
             queue: ArrayQueue::new(config.max_queue_size),
             counters: ExportCounters::default(),
             wake_pending: AtomicBool::new(false),
-            overflowed: AtomicBool::new(false),
+            overflowed: OwnLine(AtomicBool::new(false)),
             is_shutdown: AtomicBool::new(false),
             batch_size: config.max_export_batch_size,
         });
@@ -200,8 +205,8 @@ impl SpanProcessor for BatchSpanProcessor {
             shared.counters.dropped_queue_full.incr();
             // A plain load first: no write to the shared line while the
             // flag is already up.
-            if !shared.overflowed.load(Ordering::Relaxed) {
-                shared.overflowed.store(true, Ordering::Relaxed);
+            if !shared.overflowed.0.load(Ordering::Relaxed) {
+                shared.overflowed.0.store(true, Ordering::Relaxed);
             }
             span.discard();
             return;
@@ -251,9 +256,11 @@ impl Drop for BatchSpanProcessor {
     }
 }
 
-/// How long an overloaded worker waits, on the CPU, for the next batch to
-/// fill before it goes back to sleeping until woken.
-const KEEP_UP_IDLE: Duration = Duration::from_millis(2);
+/// How long after the queue last overflowed the worker keeps the CPU,
+/// draining partial batches, before it goes back to sleeping until woken.
+/// Longer than a scheduler time slice, so that the overflows which happen
+/// while the worker waits for the CPU keep it in that mode.
+const KEEP_UP_WINDOW: Duration = Duration::from_millis(20);
 
 struct Worker {
     shared: Arc<Shared>,
@@ -291,7 +298,7 @@ impl Worker {
                     while self.shared.queue.len() >= self.config.max_export_batch_size {
                         self.export_one_batch();
                     }
-                    if self.shared.overflowed.swap(false, Ordering::Relaxed) {
+                    if self.shared.overflowed.0.swap(false, Ordering::Relaxed) {
                         pending = self.keep_up(&control);
                     }
                 }
@@ -330,12 +337,15 @@ impl Worker {
     /// drains them (each wake-up waits for the scheduler while the
     /// application's threads hold the CPUs, and the queue overflows in the
     /// meantime). While the CPU is ours, keep it: export whatever is queued,
-    /// full batch or not, and only when the queue has stayed empty for
-    /// [`KEEP_UP_IDLE`] (or a flush, shutdown or resource message arrives,
-    /// returned for the main loop to handle) go back to sleeping until woken. Only ever entered
-    /// after spans were dropped, so a worker that keeps up sleeps as usual.
+    /// full batch or not, yielding only when the queue is empty. Go back to
+    /// sleeping until woken once the queue is empty and has not overflowed
+    /// for [`KEEP_UP_WINDOW`], so a burst does not leave the worker spinning
+    /// or the exporter sending small batches afterwards. A flush, shutdown or
+    /// resource message ends the loop and is returned for the main loop to
+    /// handle. Only ever entered after spans were dropped, so a worker that
+    /// keeps up sleeps as usual.
     fn keep_up(&mut self, control: &Receiver<Control>) -> Option<Control> {
-        let mut last_export = Instant::now();
+        let mut last_overflow = Instant::now();
         loop {
             match control.try_recv() {
                 // Wake-ups are what this loop does anyway.
@@ -345,12 +355,16 @@ impl Worker {
             }
             if !self.shared.queue.is_empty() {
                 self.export_one_batch();
-                last_export = Instant::now();
-            } else if last_export.elapsed() >= KEEP_UP_IDLE {
-                return None;
-            } else {
-                std::thread::yield_now();
+                continue;
             }
+            // Caught up for now. The flag is looked at only here, so the
+            // line the producers write stays quiet while there is work.
+            if self.shared.overflowed.0.swap(false, Ordering::Relaxed) {
+                last_overflow = Instant::now();
+            } else if last_overflow.elapsed() >= KEEP_UP_WINDOW {
+                return None;
+            }
+            std::thread::yield_now();
         }
     }
 
