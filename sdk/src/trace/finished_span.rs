@@ -151,7 +151,7 @@ impl FinishedSpan {
     /// full queue).
     pub fn discard(self) {
         let mut record = self.record;
-        record.attributes = Vec::new();
+        record.attributes.clear();
         record.events = Vec::new();
         record.links = Vec::new();
         record.name = Cow::Borrowed("");
@@ -183,7 +183,9 @@ impl FinishedSpan {
             name: std::mem::replace(&mut record.name, Cow::Borrowed("")),
             start_time: record.start_time,
             end_time: record.end_time,
-            attributes: std::mem::take(&mut record.attributes),
+            // Copied out, so the record's buffer goes back to the pool
+            // with its capacity for the next span.
+            attributes: record.attributes.drain(..).collect(),
             dropped_attributes_count: record.dropped_attributes,
             events,
             links,
