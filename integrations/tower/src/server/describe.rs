@@ -4,6 +4,7 @@ use crate::active_span::Protocol;
 use crate::address::{default_port, forwarded_client, request_host, X_FORWARDED_PROTO};
 use crate::capture::HeaderCapture;
 use crate::grpc::{is_grpc, service_and_method};
+use crate::interned::{intern, intern_route, Kind};
 use crate::method::KnownMethod;
 use crate::redaction::redact_query;
 use crate::request_info::RequestInfo;
@@ -50,6 +51,15 @@ fn scheme_value(scheme: &str) -> opentelemetry::Value {
     }
 }
 
+/// `value` as an attribute value: interned when `kind`'s budget allows
+/// (no allocation), else an owned copy.
+fn interned_value(kind: Kind, value: &str) -> opentelemetry::Value {
+    match intern(kind, value) {
+        Some(kept) => kept.into(),
+        None => value.to_owned().into(),
+    }
+}
+
 /// Name and attributes for the server span of `request`.
 pub(crate) fn describe<B, I: RequestInfo>(
     request: &Request<B>,
@@ -65,7 +75,10 @@ pub(crate) fn describe<B, I: RequestInfo>(
         .or_else(|| headers.get(X_FORWARDED_PROTO).and_then(|v| v.to_str().ok()))
         .unwrap_or("http");
     if let Some((host, port)) = request_host(uri, headers) {
-        attributes.push(KeyValue::new(SERVER_ADDRESS, host.to_owned()));
+        attributes.push(KeyValue::new(
+            SERVER_ADDRESS,
+            interned_value(Kind::Host, host),
+        ));
         if let Some(port) = port.or_else(|| default_port(scheme)) {
             attributes.push(KeyValue::new(SERVER_PORT, i64::from(port)));
         }
@@ -128,14 +141,21 @@ pub(crate) fn describe<B, I: RequestInfo>(
         ));
     }
     let name = match info.route(request) {
-        Some(route) => {
-            attributes.push(KeyValue::new(HTTP_ROUTE, route.to_owned()));
-            let mut name = String::with_capacity(method.span_name().len() + 1 + route.len());
-            name.push_str(method.span_name());
-            name.push(' ');
-            name.push_str(route);
-            Cow::Owned(name)
-        }
+        Some(route) => match intern_route(method.span_name(), route) {
+            Some((route, name)) => {
+                attributes.push(KeyValue::new(HTTP_ROUTE, route));
+                Cow::Borrowed(name)
+            }
+            None => {
+                attributes.push(KeyValue::new(HTTP_ROUTE, route.to_owned()));
+                let prefix = method.span_name();
+                let mut name = String::with_capacity(prefix.len() + 1 + route.len());
+                name.push_str(prefix);
+                name.push(' ');
+                name.push_str(route);
+                Cow::Owned(name)
+            }
+        },
         None => Cow::Borrowed(method.span_name()),
     };
     capture.record(headers, &mut attributes);
