@@ -24,7 +24,10 @@ pub fn default_port(scheme: &str) -> Option<u16> {
 /// Split `host[:port]` (IPv6 in brackets) into the host, without
 /// brackets, and the port if one is written and valid.
 pub fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
-    let authority = authority.rsplit('@').next().unwrap_or(authority).trim();
+    // Byte searches: this runs on every request, on a few ASCII bytes
+    // (`@`, `:`, `[` and `]` are ASCII, so every index is a char boundary).
+    let after_userinfo = last_index_of(authority.as_bytes(), b'@').map_or(0, |at| at + 1);
+    let authority = authority[after_userinfo..].trim();
     if authority.is_empty() {
         return None;
     }
@@ -33,12 +36,17 @@ pub fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
         let port = after.strip_prefix(':').and_then(|p| p.parse().ok());
         return Some((host, port));
     }
-    match authority.rsplit_once(':') {
+    match last_index_of(authority.as_bytes(), b':') {
         // More than one colon without brackets: a bare IPv6 address.
-        Some((host, _)) if host.contains(':') => Some((authority, None)),
-        Some((host, port)) => Some((host, port.parse().ok())),
+        Some(colon) if authority.as_bytes()[..colon].contains(&b':') => Some((authority, None)),
+        Some(colon) => Some((&authority[..colon], authority[colon + 1..].parse().ok())),
         None => Some((authority, None)),
     }
+}
+
+/// The index of the last `byte` in `bytes`.
+fn last_index_of(bytes: &[u8], byte: u8) -> Option<usize> {
+    bytes.iter().rposition(|&b| b == byte)
 }
 
 /// Host and port of the server a request addressed: the URI's authority

@@ -10,7 +10,7 @@
 //! the shared set (behind a lock) is only visited the first time a thread
 //! meets a string.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
@@ -116,7 +116,11 @@ static SHARED: Mutex<Option<Shared>> = Mutex::new(None);
 
 thread_local! {
     /// The interned strings this thread has already looked up.
-    static LOCAL: RefCell<HashSet<&'static str, FastBuild>> = RefCell::new(HashSet::default());
+    static LOCAL: RefCell<HashSet<&'static str, FastBuild>> =
+        const { RefCell::new(HashSet::with_hasher(BuildHasherDefault::new())) };
+    /// The last string of each kind this thread interned: most requests
+    /// repeat it, and comparing is cheaper than hashing.
+    static LAST: [Cell<Option<&'static str>>; 3] = const { [Cell::new(None), Cell::new(None), Cell::new(None)] };
 }
 
 /// `value` as a process-lifetime string of `kind`, or `None` when the
@@ -125,14 +129,22 @@ pub(crate) fn intern(kind: Kind, value: &str) -> Option<&'static str> {
     if value.len() > kind.max_len() {
         return None;
     }
+    let last = LAST.try_with(|last| last[kind.index()].get()).ok()?;
+    if let Some(last) = last.filter(|last| *last == value) {
+        return Some(last);
+    }
     let local = LOCAL
         .try_with(|local| local.borrow().get(value).copied())
         .ok()?;
-    if local.is_some() {
-        return local;
-    }
-    let interned = intern_shared(kind, value)?;
-    let _ = LOCAL.try_with(|local| local.borrow_mut().insert(interned));
+    let interned = match local {
+        Some(found) => found,
+        None => {
+            let kept = intern_shared(kind, value)?;
+            let _ = LOCAL.try_with(|local| local.borrow_mut().insert(kept));
+            kept
+        }
+    };
+    let _ = LAST.try_with(|last| last[kind.index()].set(Some(interned)));
     Some(interned)
 }
 
@@ -169,7 +181,10 @@ struct RouteNames {
 thread_local! {
     /// This thread's routes, by template.
     static ROUTES: RefCell<HashMap<&'static str, RouteNames, FastBuild>> =
-        RefCell::new(HashMap::default());
+        const { RefCell::new(HashMap::with_hasher(BuildHasherDefault::new())) };
+    /// The last (prefix, route, name) this thread looked up.
+    static LAST_ROUTE: Cell<Option<(&'static str, &'static str, &'static str)>> =
+        const { Cell::new(None) };
 }
 
 /// The interned `http.route` value for `route` and span name
@@ -179,6 +194,19 @@ pub(crate) fn intern_route(
     prefix: &'static str,
     route: &str,
 ) -> Option<(&'static str, &'static str)> {
+    let last = LAST_ROUTE.try_with(Cell::get).ok()?;
+    if let Some((_, route, name)) =
+        last.filter(|(last_prefix, last_route, _)| *last_prefix == prefix && *last_route == route)
+    {
+        return Some((route, name));
+    }
+    let found = lookup_route(prefix, route)?;
+    let _ = LAST_ROUTE.try_with(|last| last.set(Some((prefix, found.0, found.1))));
+    Some(found)
+}
+
+/// [`intern_route`] past the last-hit check.
+fn lookup_route(prefix: &'static str, route: &str) -> Option<(&'static str, &'static str)> {
     ROUTES
         .try_with(|routes| {
             let mut routes = routes.try_borrow_mut().ok()?;
