@@ -1,7 +1,7 @@
 //! Host, port and client-address parsing for `server.*` and
 //! `client.address`.
 
-use http::header::{HeaderMap, HeaderName, FORWARDED};
+use http::header::{HeaderMap, HeaderName, HeaderValue, FORWARDED};
 
 /// `X-Forwarded-For`, the de-facto client address header.
 pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
@@ -52,18 +52,34 @@ fn last_index_of(bytes: &[u8], byte: u8) -> Option<usize> {
 /// Host and port of the server a request addressed: the URI's authority
 /// (HTTP/2 `:authority`, absolute-form) or else the `Host` header.
 pub fn request_host<'a>(uri: &'a Uri, headers: &'a HeaderMap) -> Option<(&'a str, Option<u16>)> {
+    host_of(uri, headers.get(http::header::HOST))
+}
+
+/// [`request_host`] from the `Host` header value already looked up.
+pub(crate) fn host_of<'a>(
+    uri: &'a Uri,
+    host: Option<&'a HeaderValue>,
+) -> Option<(&'a str, Option<u16>)> {
     if let Some(authority) = uri.authority() {
         return split_host_port(authority.as_str());
     }
-    let host = headers.get(http::header::HOST)?.to_str().ok()?;
-    split_host_port(host)
+    split_host_port(host?.to_str().ok()?)
 }
 
 /// The original client as forwarding proxies report it: the first
 /// `for=` of `Forwarded`, else the first entry of `X-Forwarded-For`.
 /// Obfuscated identifiers (`_hidden`, `unknown`) are not addresses.
 pub fn forwarded_client(headers: &HeaderMap) -> Option<&str> {
-    if let Some(forwarded) = headers.get(FORWARDED).and_then(|v| v.to_str().ok()) {
+    forwarded_client_of(headers.get(FORWARDED), headers.get(X_FORWARDED_FOR))
+}
+
+/// [`forwarded_client`] from the `Forwarded` and `X-Forwarded-For` values
+/// already looked up.
+pub(crate) fn forwarded_client_of<'a>(
+    forwarded: Option<&'a HeaderValue>,
+    x_forwarded_for: Option<&'a HeaderValue>,
+) -> Option<&'a str> {
+    if let Some(forwarded) = forwarded.and_then(|v| v.to_str().ok()) {
         let first = forwarded.split(',').next().unwrap_or("");
         for pair in first.split(';') {
             let Some((name, value)) = pair.trim().split_once('=') else {
@@ -75,7 +91,7 @@ pub fn forwarded_client(headers: &HeaderMap) -> Option<&str> {
             }
         }
     }
-    let xff = headers.get(X_FORWARDED_FOR)?.to_str().ok()?;
+    let xff = x_forwarded_for?.to_str().ok()?;
     let first = xff.split(',').next()?.trim();
     node_address(first)
 }
