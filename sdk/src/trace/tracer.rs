@@ -360,14 +360,36 @@ fn has_duplicate_keys(attributes: &[KeyValue]) -> bool {
             .enumerate()
             .any(|(i, a)| attributes[i + 1..].iter().any(|b| b.key == a.key));
     }
-    let mut keys = [""; SMALL];
+    // Each key as (fingerprint, text): keys with different fingerprints
+    // (length, first, middle and last byte) differ, and only equal
+    // fingerprints are compared byte for byte.
+    let mut keys = [(0u64, ""); SMALL];
     for (slot, attribute) in keys.iter_mut().zip(attributes) {
-        *slot = attribute.key.as_str();
+        let key = attribute.key.as_str();
+        *slot = (key_fingerprint(key), key);
     }
     let keys = &keys[..attributes.len()];
-    keys.iter()
-        .enumerate()
-        .any(|(i, a)| keys[i + 1..].contains(a))
+    keys.iter().enumerate().any(|(i, (fingerprint, key))| {
+        keys[i + 1..]
+            .iter()
+            .any(|(other_fingerprint, other)| other_fingerprint == fingerprint && other == key)
+    })
+}
+
+/// A cheap summary of a key: equal keys have equal fingerprints.
+#[inline]
+fn key_fingerprint(key: &str) -> u64 {
+    let bytes = key.as_bytes();
+    match (bytes.first(), bytes.last()) {
+        (Some(&first), Some(&last)) => {
+            let middle = bytes[bytes.len() / 2];
+            (bytes.len() as u64 & 0xff_ffff)
+                | u64::from(first) << 24
+                | u64::from(middle) << 32
+                | u64::from(last) << 40
+        }
+        _ => 0,
+    }
 }
 
 fn limit_links(links: &mut Vec<Link>, limits: &SpanLimits) -> u32 {
