@@ -337,7 +337,11 @@ impl Tracer {
 /// overwrites an earlier one with the same key (keeping its position), then
 /// the count and length limits apply. Returns the number dropped.
 fn normalize_attributes(attributes: &mut Vec<KeyValue>, limits: &SpanLimits) -> u32 {
-    if has_duplicate_keys(attributes) {
+    let has_duplicates = attributes
+        .iter()
+        .enumerate()
+        .any(|(i, a)| attributes[i + 1..].iter().any(|b| b.key == a.key));
+    if has_duplicates {
         let mut unique: Vec<KeyValue> = Vec::with_capacity(attributes.len());
         for kv in attributes.drain(..) {
             match unique.iter_mut().find(|u| u.key == kv.key) {
@@ -348,48 +352,6 @@ fn normalize_attributes(attributes: &mut Vec<KeyValue>, limits: &SpanLimits) -> 
         *attributes = unique;
     }
     limit_attribute_list(attributes, limits.max_attributes_per_span)
-}
-
-/// Whether two attributes share a key. Small lists (the usual case) read
-/// each key's text once into a stack array instead of once per comparison.
-fn has_duplicate_keys(attributes: &[KeyValue]) -> bool {
-    const SMALL: usize = 16;
-    if attributes.len() > SMALL {
-        return attributes
-            .iter()
-            .enumerate()
-            .any(|(i, a)| attributes[i + 1..].iter().any(|b| b.key == a.key));
-    }
-    // Each key as (fingerprint, text): keys with different fingerprints
-    // (length, first, middle and last byte) differ, and only equal
-    // fingerprints are compared byte for byte.
-    let mut keys = [(0u64, ""); SMALL];
-    for (slot, attribute) in keys.iter_mut().zip(attributes) {
-        let key = attribute.key.as_str();
-        *slot = (key_fingerprint(key), key);
-    }
-    let keys = &keys[..attributes.len()];
-    keys.iter().enumerate().any(|(i, (fingerprint, key))| {
-        keys[i + 1..]
-            .iter()
-            .any(|(other_fingerprint, other)| other_fingerprint == fingerprint && other == key)
-    })
-}
-
-/// A cheap summary of a key: equal keys have equal fingerprints.
-#[inline]
-fn key_fingerprint(key: &str) -> u64 {
-    let bytes = key.as_bytes();
-    match (bytes.first(), bytes.last()) {
-        (Some(&first), Some(&last)) => {
-            let middle = bytes[bytes.len() / 2];
-            (bytes.len() as u64 & 0xff_ffff)
-                | u64::from(first) << 24
-                | u64::from(middle) << 32
-                | u64::from(last) << 40
-        }
-        _ => 0,
-    }
 }
 
 fn limit_links(links: &mut Vec<Link>, limits: &SpanLimits) -> u32 {
@@ -501,21 +463,6 @@ mod tests {
         let dropped = normalize_attributes(&mut attrs, &SpanLimits::default());
         assert_eq!(dropped, 0);
         assert_eq!(attrs, vec![KeyValue::new("a", 3), KeyValue::new("b", 2)]);
-    }
-
-    #[test]
-    fn duplicate_keys_are_found_in_short_and_long_lists() {
-        let short: Vec<KeyValue> = (0..5).map(|i| KeyValue::new(format!("k{i}"), i)).collect();
-        assert!(!has_duplicate_keys(&short));
-        let mut with_duplicate = short.clone();
-        with_duplicate.push(KeyValue::new(String::from("k2"), 9));
-        assert!(has_duplicate_keys(&with_duplicate));
-        let long: Vec<KeyValue> = (0..40).map(|i| KeyValue::new(format!("k{i}"), i)).collect();
-        assert!(!has_duplicate_keys(&long));
-        let mut long_with_duplicate = long.clone();
-        long_with_duplicate.push(KeyValue::new("k0", 1));
-        assert!(has_duplicate_keys(&long_with_duplicate));
-        assert!(!has_duplicate_keys(&[]));
     }
 
     #[test]
