@@ -81,7 +81,10 @@ fn main() {
         )
     } else {
         routes()
-    };
+    }
+    // Finalised as `axum::serve` does: routes (and the layer) are built
+    // once, not converted again on every request.
+    .with_state(());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
