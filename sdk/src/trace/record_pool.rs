@@ -8,10 +8,14 @@
 //! new spans take them from it; when the pool is empty or full, the
 //! allocator is used as usual.
 //!
-//! A recycled box keeps its emptied attribute vector (up to a bound), and
-//! a new span's start attributes are moved into it: the vector the caller
-//! built is then freed on its own thread, and the one that crosses to the
-//! export thread is never freed at all.
+//! A recycled box keeps its attribute vector (up to a bound), and a new
+//! span's start attributes are moved into it: the vector the caller built
+//! is then freed on its own thread, and the one that crosses to the export
+//! thread is never freed at all. The export thread exports copies of the
+//! attributes and leaves the originals in the box when they are small
+//! ([`MAX_KEPT_VALUE_BYTES`]): the next span on the application's thread
+//! drops them there, so the strings it allocated (a URL path, say) go back
+//! to its own allocator cache instead of crossing threads.
 //!
 //! A span dropped on the application's thread (its processor's queue was
 //! full) leaves its box in a one-slot, per-thread spare, taken first by the
@@ -30,6 +34,10 @@ const POOL_CAPACITY: usize = 4096;
 /// this many attributes allocate none, and the memory the pool keeps stays
 /// bounded.
 const MAX_KEPT_ATTRIBUTE_CAPACITY: usize = 32;
+
+/// Text a recycled box may carry back in its exported attributes' values,
+/// at most; larger values are freed on the export thread.
+pub(crate) const MAX_KEPT_VALUE_BYTES: usize = 1024;
 
 static POOL: OnceLock<ArrayQueue<Box<SpanRecord>>> = OnceLock::new();
 
@@ -52,6 +60,8 @@ pub(crate) fn boxed(record: SpanRecord) -> Box<SpanRecord> {
     match reused {
         Some(mut reused) => {
             let mut kept = std::mem::take(&mut reused.attributes);
+            // The previous span's attributes, sent back to be freed here.
+            kept.clear();
             *reused = record;
             if kept.capacity() >= reused.attributes.len() {
                 // The start attributes move into the recycled buffer and
@@ -67,18 +77,37 @@ pub(crate) fn boxed(record: SpanRecord) -> Box<SpanRecord> {
     }
 }
 
-/// Keep an emptied record's attribute buffer for the next span unless it
-/// is larger than [`MAX_KEPT_ATTRIBUTE_CAPACITY`].
+/// Keep a record's attribute buffer for the next span unless it is larger
+/// than [`MAX_KEPT_ATTRIBUTE_CAPACITY`], and the attributes still in it
+/// (already exported) only while their text is within
+/// [`MAX_KEPT_VALUE_BYTES`].
 #[inline]
 fn trim(emptied: &mut SpanRecord) {
-    debug_assert!(emptied.attributes.is_empty());
     if emptied.attributes.capacity() > MAX_KEPT_ATTRIBUTE_CAPACITY {
         emptied.attributes = Vec::new();
+    } else if !emptied.attributes.is_empty()
+        && value_bytes(&emptied.attributes) > MAX_KEPT_VALUE_BYTES
+    {
+        emptied.attributes.clear();
     }
 }
 
-/// Give back a box whose contents were moved out (its vectors are empty;
-/// only the attribute vector may keep its capacity), from the export
+/// The text the values of `attributes` hold, roughly (string values and
+/// string arrays; other values count as nothing).
+pub(crate) fn value_bytes(attributes: &[opentelemetry::KeyValue]) -> usize {
+    use opentelemetry::{Array, Value};
+    attributes
+        .iter()
+        .map(|kv| match &kv.value {
+            Value::String(s) => s.as_str().len(),
+            Value::Array(Array::String(strings)) => strings.iter().map(|s| s.as_str().len()).sum(),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// Give back a box whose contents were moved out (its vectors are empty
+/// but for the exported attributes, kept when small), from the export
 /// thread.
 #[inline]
 pub(crate) fn recycle(mut emptied: Box<SpanRecord>) {
