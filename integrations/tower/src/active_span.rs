@@ -138,12 +138,11 @@ impl ActiveSpan {
         }
         self.ended = true;
         let span = self.cx.span();
-        let mut attributes: Vec<KeyValue> = Vec::new();
         let mut error: Option<(Cow<'static, str>, String)> = None;
 
         if let Some(code) = self.status_code {
             if self.protocol == Protocol::Http || self.grpc_status.is_none() {
-                attributes.push(KeyValue::new(HTTP_RESPONSE_STATUS_CODE, i64::from(code)));
+                span.set_attribute(KeyValue::new(HTTP_RESPONSE_STATUS_CODE, i64::from(code)));
             }
             if self.protocol == Protocol::Http && http_status_is_error(self.side, code) {
                 error = Some((Cow::Owned(code.to_string()), String::new()));
@@ -152,7 +151,7 @@ impl ActiveSpan {
         if self.protocol == Protocol::Grpc {
             if let Some(code) = self.grpc_status {
                 #[allow(deprecated)]
-                attributes.push(KeyValue::new(RPC_GRPC_STATUS_CODE, code));
+                span.set_attribute(KeyValue::new(RPC_GRPC_STATUS_CODE, code));
                 if grpc_status_is_error(self.side, code) {
                     let name = grpc_code_name(code)
                         .map(Cow::Borrowed)
@@ -174,17 +173,8 @@ impl ActiveSpan {
             error = Some((failure.error_type, failure.message));
         }
         if let Some((error_type, message)) = error {
-            attributes.push(KeyValue::new(ERROR_TYPE, error_type));
+            span.set_attribute(KeyValue::new(ERROR_TYPE, error_type));
             span.set_status(Status::error(message));
-        }
-        match attributes.len() {
-            0 => {}
-            1 => {
-                if let Some(attribute) = attributes.pop() {
-                    span.set_attribute(attribute);
-                }
-            }
-            _ => span.set_attributes(attributes),
         }
         span.end();
     }

@@ -1,7 +1,7 @@
 //! Host, port and client-address parsing for `server.*` and
 //! `client.address`.
 
-use http::header::{HeaderMap, HeaderName, FORWARDED};
+use http::header::{HeaderMap, HeaderName, HeaderValue, FORWARDED};
 
 /// `X-Forwarded-For`, the de-facto client address header.
 pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
@@ -24,7 +24,10 @@ pub fn default_port(scheme: &str) -> Option<u16> {
 /// Split `host[:port]` (IPv6 in brackets) into the host, without
 /// brackets, and the port if one is written and valid.
 pub fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
-    let authority = authority.rsplit('@').next().unwrap_or(authority).trim();
+    // Byte searches: this runs on every request, on a few ASCII bytes
+    // (`@`, `:`, `[` and `]` are ASCII, so every index is a char boundary).
+    let after_userinfo = last_index_of(authority.as_bytes(), b'@').map_or(0, |at| at + 1);
+    let authority = authority[after_userinfo..].trim();
     if authority.is_empty() {
         return None;
     }
@@ -33,29 +36,50 @@ pub fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
         let port = after.strip_prefix(':').and_then(|p| p.parse().ok());
         return Some((host, port));
     }
-    match authority.rsplit_once(':') {
+    match last_index_of(authority.as_bytes(), b':') {
         // More than one colon without brackets: a bare IPv6 address.
-        Some((host, _)) if host.contains(':') => Some((authority, None)),
-        Some((host, port)) => Some((host, port.parse().ok())),
+        Some(colon) if authority.as_bytes()[..colon].contains(&b':') => Some((authority, None)),
+        Some(colon) => Some((&authority[..colon], authority[colon + 1..].parse().ok())),
         None => Some((authority, None)),
     }
+}
+
+/// The index of the last `byte` in `bytes`.
+fn last_index_of(bytes: &[u8], byte: u8) -> Option<usize> {
+    bytes.iter().rposition(|&b| b == byte)
 }
 
 /// Host and port of the server a request addressed: the URI's authority
 /// (HTTP/2 `:authority`, absolute-form) or else the `Host` header.
 pub fn request_host<'a>(uri: &'a Uri, headers: &'a HeaderMap) -> Option<(&'a str, Option<u16>)> {
+    host_of(uri, headers.get(http::header::HOST))
+}
+
+/// [`request_host`] from the `Host` header value already looked up.
+pub(crate) fn host_of<'a>(
+    uri: &'a Uri,
+    host: Option<&'a HeaderValue>,
+) -> Option<(&'a str, Option<u16>)> {
     if let Some(authority) = uri.authority() {
         return split_host_port(authority.as_str());
     }
-    let host = headers.get(http::header::HOST)?.to_str().ok()?;
-    split_host_port(host)
+    split_host_port(host?.to_str().ok()?)
 }
 
 /// The original client as forwarding proxies report it: the first
 /// `for=` of `Forwarded`, else the first entry of `X-Forwarded-For`.
 /// Obfuscated identifiers (`_hidden`, `unknown`) are not addresses.
 pub fn forwarded_client(headers: &HeaderMap) -> Option<&str> {
-    if let Some(forwarded) = headers.get(FORWARDED).and_then(|v| v.to_str().ok()) {
+    forwarded_client_of(headers.get(FORWARDED), headers.get(X_FORWARDED_FOR))
+}
+
+/// [`forwarded_client`] from the `Forwarded` and `X-Forwarded-For` values
+/// already looked up.
+pub(crate) fn forwarded_client_of<'a>(
+    forwarded: Option<&'a HeaderValue>,
+    x_forwarded_for: Option<&'a HeaderValue>,
+) -> Option<&'a str> {
+    if let Some(forwarded) = forwarded.and_then(|v| v.to_str().ok()) {
         let first = forwarded.split(',').next().unwrap_or("");
         for pair in first.split(';') {
             let Some((name, value)) = pair.trim().split_once('=') else {
@@ -67,7 +91,7 @@ pub fn forwarded_client(headers: &HeaderMap) -> Option<&str> {
             }
         }
     }
-    let xff = headers.get(X_FORWARDED_FOR)?.to_str().ok()?;
+    let xff = x_forwarded_for?.to_str().ok()?;
     let first = xff.split(',').next()?.trim();
     node_address(first)
 }

@@ -1,12 +1,17 @@
 //! Recognising gRPC requests and naming their spans.
 
 use http::header::CONTENT_TYPE;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderValue};
 
 /// Whether the request is gRPC: a `content-type` starting with
 /// `application/grpc` (`application/grpc+proto`, `application/grpc-web`...).
 pub fn is_grpc(headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get(CONTENT_TYPE) else {
+    is_grpc_content_type(headers.get(CONTENT_TYPE))
+}
+
+/// [`is_grpc`] from the `content-type` value already looked up.
+pub(crate) fn is_grpc_content_type(content_type: Option<&HeaderValue>) -> bool {
+    let Some(value) = content_type else {
         return false;
     };
     let bytes = value.as_bytes();

@@ -135,6 +135,7 @@ pub mod carrier;
 mod client;
 mod future;
 pub mod grpc;
+mod interned;
 pub mod method;
 pub mod propagation;
 pub mod redaction;

@@ -65,6 +65,19 @@ pub struct FinishedSpan {
     pub(crate) record: Box<SpanRecord>,
 }
 
+/// The attributes to export. Small ones are copied (allocated on this, the
+/// export thread, where the exporter frees them) and the originals stay in
+/// the record, to be freed on the thread that allocated them when the
+/// record is reused (and the record's buffer with them); larger ones are
+/// moved out, buffer and all.
+fn export_attributes(attributes: &mut Vec<KeyValue>) -> Vec<KeyValue> {
+    if record_pool::value_bytes(attributes) <= record_pool::MAX_KEPT_VALUE_BYTES {
+        attributes.clone()
+    } else {
+        std::mem::take(attributes)
+    }
+}
+
 impl FinishedSpan {
     /// The span's own context (trace id, span id, flags, trace state).
     pub fn span_context(&self) -> &SpanContext {
@@ -151,7 +164,7 @@ impl FinishedSpan {
     /// full queue).
     pub fn discard(self) {
         let mut record = self.record;
-        record.attributes = Vec::new();
+        record.attributes.clear();
         record.events = Vec::new();
         record.links = Vec::new();
         record.name = Cow::Borrowed("");
@@ -183,7 +196,7 @@ impl FinishedSpan {
             name: std::mem::replace(&mut record.name, Cow::Borrowed("")),
             start_time: record.start_time,
             end_time: record.end_time,
-            attributes: std::mem::take(&mut record.attributes),
+            attributes: export_attributes(&mut record.attributes),
             dropped_attributes_count: record.dropped_attributes,
             events,
             links,
@@ -192,5 +205,30 @@ impl FinishedSpan {
         };
         record_pool::recycle(record);
         data
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_attributes_are_exported_as_copies_and_kept_in_the_record() {
+        let mut attributes = vec![
+            KeyValue::new("url.path", String::from("/users/42")),
+            KeyValue::new("http.response.status_code", 200),
+        ];
+        let exported = export_attributes(&mut attributes);
+        assert_eq!(exported, attributes);
+        assert_eq!(attributes.len(), 2);
+    }
+
+    #[test]
+    fn large_attributes_are_moved_out() {
+        let large = "x".repeat(record_pool::MAX_KEPT_VALUE_BYTES + 1);
+        let mut attributes = vec![KeyValue::new("big", large.clone())];
+        let exported = export_attributes(&mut attributes);
+        assert_eq!(exported, vec![KeyValue::new("big", large)]);
+        assert!(attributes.is_empty());
     }
 }

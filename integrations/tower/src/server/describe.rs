@@ -1,13 +1,14 @@
 //! The name and start attributes of a server span, from the request.
 
+use super::request_headers::RequestHeaders;
 use crate::active_span::Protocol;
-use crate::address::{default_port, forwarded_client, request_host, X_FORWARDED_PROTO};
+use crate::address::{default_port, forwarded_client_of, host_of};
 use crate::capture::HeaderCapture;
-use crate::grpc::{is_grpc, service_and_method};
+use crate::grpc::{is_grpc_content_type, service_and_method};
+use crate::interned::{intern, intern_route, Kind};
 use crate::method::KnownMethod;
 use crate::redaction::redact_query;
 use crate::request_info::RequestInfo;
-use http::header::USER_AGENT;
 use http::{Request, Version};
 use opentelemetry::KeyValue;
 use opentelemetry_semantic_conventions::attribute::{
@@ -50,6 +51,15 @@ fn scheme_value(scheme: &str) -> opentelemetry::Value {
     }
 }
 
+/// `value` as an attribute value: interned when `kind`'s budget allows
+/// (no allocation), else an owned copy.
+fn interned_value(kind: Kind, value: &str) -> opentelemetry::Value {
+    match intern(kind, value) {
+        Some(kept) => kept.into(),
+        None => value.to_owned().into(),
+    }
+}
+
 /// Name and attributes for the server span of `request`.
 pub(crate) fn describe<B, I: RequestInfo>(
     request: &Request<B>,
@@ -57,20 +67,24 @@ pub(crate) fn describe<B, I: RequestInfo>(
     capture: &HeaderCapture,
 ) -> ServerRequest {
     let headers = request.headers();
+    let known = RequestHeaders::read(headers);
     let uri = request.uri();
     let mut attributes = Vec::with_capacity(12);
 
     let scheme = uri
         .scheme_str()
-        .or_else(|| headers.get(X_FORWARDED_PROTO).and_then(|v| v.to_str().ok()))
+        .or_else(|| known.x_forwarded_proto.and_then(|v| v.to_str().ok()))
         .unwrap_or("http");
-    if let Some((host, port)) = request_host(uri, headers) {
-        attributes.push(KeyValue::new(SERVER_ADDRESS, host.to_owned()));
+    if let Some((host, port)) = host_of(uri, known.host) {
+        attributes.push(KeyValue::new(
+            SERVER_ADDRESS,
+            interned_value(Kind::Host, host),
+        ));
         if let Some(port) = port.or_else(|| default_port(scheme)) {
             attributes.push(KeyValue::new(SERVER_PORT, i64::from(port)));
         }
     }
-    match forwarded_client(headers) {
+    match forwarded_client_of(known.forwarded, known.x_forwarded_for) {
         Some(client) => attributes.push(KeyValue::new(CLIENT_ADDRESS, client.to_owned())),
         None => {
             if let Some(peer) = info.peer_address(request) {
@@ -82,7 +96,7 @@ pub(crate) fn describe<B, I: RequestInfo>(
         attributes.push(KeyValue::new(NETWORK_PROTOCOL_VERSION, version));
     }
 
-    if is_grpc(headers) {
+    if is_grpc_content_type(known.content_type) {
         let path = uri.path();
         let name = match service_and_method(path) {
             Some((service, method)) => {
@@ -121,21 +135,28 @@ pub(crate) fn describe<B, I: RequestInfo>(
     if let Some(query) = uri.query() {
         attributes.push(KeyValue::new(URL_QUERY, redact_query(query).into_owned()));
     }
-    if let Some(agent) = headers.get(USER_AGENT) {
+    if let Some(agent) = known.user_agent {
         attributes.push(KeyValue::new(
             USER_AGENT_ORIGINAL,
             String::from_utf8_lossy(agent.as_bytes()).into_owned(),
         ));
     }
     let name = match info.route(request) {
-        Some(route) => {
-            attributes.push(KeyValue::new(HTTP_ROUTE, route.to_owned()));
-            let mut name = String::with_capacity(method.span_name().len() + 1 + route.len());
-            name.push_str(method.span_name());
-            name.push(' ');
-            name.push_str(route);
-            Cow::Owned(name)
-        }
+        Some(route) => match intern_route(method.span_name(), route) {
+            Some((route, name)) => {
+                attributes.push(KeyValue::new(HTTP_ROUTE, route));
+                Cow::Borrowed(name)
+            }
+            None => {
+                attributes.push(KeyValue::new(HTTP_ROUTE, route.to_owned()));
+                let prefix = method.span_name();
+                let mut name = String::with_capacity(prefix.len() + 1 + route.len());
+                name.push_str(prefix);
+                name.push(' ');
+                name.push_str(route);
+                Cow::Owned(name)
+            }
+        },
         None => Cow::Borrowed(method.span_name()),
     };
     capture.record(headers, &mut attributes);

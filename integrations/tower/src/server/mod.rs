@@ -4,6 +4,7 @@
 mod builder;
 mod describe;
 mod layer;
+mod request_headers;
 mod service;
 
 pub use builder::TracekitLayerBuilder;

@@ -87,9 +87,11 @@ impl BatchConfig {
     }
 }
 
+/// Requests to the worker. A full batch is signalled apart, on the wake
+/// channel: a bounded channel of one slot, so signalling allocates nothing
+/// on the application's thread (an unbounded channel allocates a block of
+/// slots every few messages).
 enum Control {
-    /// A full batch is waiting.
-    Wake,
     Flush(Sender<Result<(), ProcessorError>>),
     Shutdown(Sender<Result<(), ProcessorError>>, Duration),
     SetResource(Resource),
@@ -115,6 +117,7 @@ struct Shared {
 pub struct BatchSpanProcessor {
     shared: Arc<Shared>,
     control: Sender<Control>,
+    wake: Sender<()>,
     worker: Mutex<Option<JoinHandle<()>>>,
     config: BatchConfig,
 }
@@ -149,10 +152,11 @@ impl BatchSpanProcessor {
             batch_size: config.max_export_batch_size,
         });
         let (tx, rx) = crossbeam_channel::unbounded();
+        let (wake_tx, wake_rx) = crossbeam_channel::bounded(1);
         let worker_shared = shared.clone();
         let worker = std::thread::Builder::new()
             .name("tracekit-batch-export".into())
-            .spawn(move || Worker::new(worker_shared, sink, config).run(rx))
+            .spawn(move || Worker::new(worker_shared, sink, config).run(rx, wake_rx))
             .ok();
         if worker.is_none() {
             // Without a thread nothing can be exported: behave as shut down
@@ -162,6 +166,7 @@ impl BatchSpanProcessor {
         BatchSpanProcessor {
             shared,
             control: tx,
+            wake: wake_tx,
             worker: Mutex::new(worker),
             config,
         }
@@ -215,7 +220,8 @@ impl SpanProcessor for BatchSpanProcessor {
             && !shared.wake_pending.load(Ordering::Relaxed)
             && !shared.wake_pending.swap(true, Ordering::AcqRel)
         {
-            let _ = self.control.send(Control::Wake);
+            // A full slot means a wake is already on its way.
+            let _ = self.wake.try_send(());
         }
     }
 
@@ -281,28 +287,41 @@ impl Worker {
         }
     }
 
-    fn run(mut self, control: Receiver<Control>) {
+    fn run(mut self, control: Receiver<Control>, wake: Receiver<()>) {
         // Telemetry produced while exporting (an HTTP client's own spans,
         // say) must not feed back into the pipeline.
         let _suppressed = opentelemetry::Context::enter_telemetry_suppressed_scope();
         let mut deadline = Instant::now() + self.config.scheduled_delay;
         let mut pending = None;
         loop {
-            let message = match pending.take() {
-                Some(message) => Ok(message),
-                None => control.recv_deadline(deadline),
+            let event = match pending.take() {
+                Some(message) => Ok(Some(message)),
+                None => {
+                    let timeout = deadline.saturating_duration_since(Instant::now());
+                    // The wake channel only disconnects with the processor,
+                    // like the control channel.
+                    crossbeam_channel::select! {
+                        recv(wake) -> woken => woken
+                            .map(|()| None)
+                            .map_err(|_| RecvTimeoutError::Disconnected),
+                        recv(control) -> message => message
+                            .map(Some)
+                            .map_err(|_| RecvTimeoutError::Disconnected),
+                        default(timeout) => Err(RecvTimeoutError::Timeout),
+                    }
+                }
             };
-            match message {
-                Ok(Control::Wake) => {
+            match event {
+                Ok(None) => {
                     self.shared.wake_pending.store(false, Ordering::Release);
                     while self.shared.queue.len() >= self.config.max_export_batch_size {
                         self.export_one_batch();
                     }
                     if self.shared.overflowed.0.swap(false, Ordering::Relaxed) {
-                        pending = self.keep_up(&control);
+                        pending = self.keep_up(&control, &wake);
                     }
                 }
-                Ok(Control::Flush(reply)) => {
+                Ok(Some(Control::Flush(reply))) => {
                     self.drain();
                     let result = self
                         .sink
@@ -310,7 +329,7 @@ impl Worker {
                         .map_err(|e| ProcessorError::Export(e.to_string()));
                     let _ = reply.send(result);
                 }
-                Ok(Control::Shutdown(reply, timeout)) => {
+                Ok(Some(Control::Shutdown(reply, timeout))) => {
                     self.drain();
                     let result = self
                         .sink
@@ -319,7 +338,7 @@ impl Worker {
                     let _ = reply.send(result);
                     return;
                 }
-                Ok(Control::SetResource(resource)) => self.sink.set_resource(&resource),
+                Ok(Some(Control::SetResource(resource))) => self.sink.set_resource(&resource),
                 Err(RecvTimeoutError::Timeout) => {
                     self.drain();
                     deadline = Instant::now() + self.config.scheduled_delay;
@@ -344,14 +363,15 @@ impl Worker {
     /// resource message ends the loop and is returned for the main loop to
     /// handle. Only ever entered after spans were dropped, so a worker that
     /// keeps up sleeps as usual.
-    fn keep_up(&mut self, control: &Receiver<Control>) -> Option<Control> {
+    fn keep_up(&mut self, control: &Receiver<Control>, wake: &Receiver<()>) -> Option<Control> {
         let mut last_overflow = Instant::now();
         loop {
-            match control.try_recv() {
-                // Wake-ups are what this loop does anyway.
-                Ok(Control::Wake) => self.shared.wake_pending.store(false, Ordering::Release),
-                Ok(message) => return Some(message),
-                Err(_) => {}
+            if let Ok(message) = control.try_recv() {
+                return Some(message);
+            }
+            // Wake-ups are what this loop does anyway.
+            if wake.try_recv().is_ok() {
+                self.shared.wake_pending.store(false, Ordering::Release);
             }
             if !self.shared.queue.is_empty() {
                 self.export_one_batch();

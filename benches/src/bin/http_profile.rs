@@ -1,0 +1,104 @@
+//! A fixed-count loop of `GET /users/{id}` requests through the axum router
+//! of `http_overhead`, in process (no sockets), untraced or with tracekit's
+//! server layer: the per-request cost of the layer alone, timed and
+//! repeatable under callgrind (`--toggle-collect=http_profile::run_loop*`).
+//!
+//! `http_profile <untraced|tracekit> [iterations]`
+
+use axum::body::Body;
+use axum::extract::Path;
+use axum::routing::get;
+use axum::Router;
+use std::time::{Duration, Instant};
+use tower::{Service, ServiceExt};
+use tracekit_benches::{tracekit_provider, CountingExporter, SameSampler};
+
+async fn user(Path(id): Path<u64>) -> String {
+    format!("user {id}")
+}
+
+fn routes() -> Router {
+    Router::new().route("/users/{id}", get(user))
+}
+
+/// The request `http_overhead`'s load generator sends, as `http` types.
+fn request(i: u64) -> http::Request<Body> {
+    let traceparent = format!(
+        "00-4bf92f3577b34da6a3ce929d0e0e{:04x}-00f067aa0ba9{:04x}-01",
+        i % 64,
+        i % 64
+    );
+    http::Request::get(format!("/users/{}", i % 64))
+        .header(http::header::HOST, "127.0.0.1")
+        .header("traceparent", traceparent)
+        .body(Body::empty())
+        .expect("valid request")
+}
+
+/// Build and serve `n` requests one by one (built in the loop, so their
+/// memory is as warm as a freshly parsed request's), reading each response
+/// body to the end.
+#[inline(never)]
+fn run_loop(runtime: &tokio::runtime::Runtime, app: &mut Router, n: u64) -> usize {
+    let mut bytes = 0;
+    for i in 0..n {
+        let request = request(i);
+        bytes += runtime.block_on(async {
+            let Ok(service) = ServiceExt::<http::Request<Body>>::ready(app).await;
+            let Ok(response) = service.call(request).await;
+            axum::body::to_bytes(response.into_body(), 1024)
+                .await
+                .map_or(0, |body| body.len())
+        });
+    }
+    bytes
+}
+
+/// CPU time of the calling thread (not counting time it waited for a core).
+fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out pointer.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime failed");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let traced = args.get(1).map(String::as_str) == Some("tracekit");
+    let n: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(200_000);
+    let exporter = CountingExporter::default();
+    let provider = tracekit_provider(SameSampler::AlwaysOn, exporter.clone());
+    let mut app = if traced {
+        routes().layer(
+            tracekit_axum::layer_builder()
+                .tracer(provider.tracer("http_profile"))
+                .propagator(tracekit_propagators::TraceContextPropagator::new())
+                .build(),
+        )
+    } else {
+        routes()
+    }
+    // Finalised as `axum::serve` does: routes (and the layer) are built
+    // once, not converted again on every request.
+    .with_state(());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let start = Instant::now();
+    let cpu_start = thread_cpu_time();
+    let bytes = run_loop(&runtime, &mut app, n);
+    let cpu = thread_cpu_time() - cpu_start;
+    let elapsed = start.elapsed();
+    let _ = provider.shutdown(Duration::from_secs(10));
+    println!(
+        "{}: {n} requests, {:.0} ns/request, {:.0} ns CPU/request, {bytes} body bytes, {} spans exported",
+        if traced { "tracekit" } else { "untraced" },
+        elapsed.as_nanos() as f64 / n as f64,
+        cpu.as_nanos() as f64 / n as f64,
+        exporter.count()
+    );
+}

@@ -1,0 +1,110 @@
+//! [`RequestHeaders`]: the request headers a server span reads, found in
+//! one pass.
+
+use crate::address::{X_FORWARDED_FOR, X_FORWARDED_PROTO};
+use http::header::{HeaderMap, HeaderValue, CONTENT_TYPE, FORWARDED, HOST, USER_AGENT};
+
+/// Up to this many header values, one pass over the map is cheaper than a
+/// hashed lookup per header (hashing a custom name such as
+/// `x-forwarded-proto` costs a loop over its bytes); beyond it, lookups.
+const SCAN_LIMIT: usize = 16;
+
+/// The first value of each header the server span reads.
+#[derive(Debug, Default)]
+pub(crate) struct RequestHeaders<'a> {
+    pub(crate) host: Option<&'a HeaderValue>,
+    pub(crate) forwarded: Option<&'a HeaderValue>,
+    pub(crate) x_forwarded_for: Option<&'a HeaderValue>,
+    pub(crate) x_forwarded_proto: Option<&'a HeaderValue>,
+    pub(crate) user_agent: Option<&'a HeaderValue>,
+    pub(crate) content_type: Option<&'a HeaderValue>,
+}
+
+impl<'a> RequestHeaders<'a> {
+    /// Read them from `headers`: the first value of each, as
+    /// [`HeaderMap::get`] gives it.
+    pub(crate) fn read(headers: &'a HeaderMap) -> Self {
+        if headers.len() > SCAN_LIMIT {
+            return RequestHeaders {
+                host: headers.get(HOST),
+                forwarded: headers.get(FORWARDED),
+                x_forwarded_for: headers.get(X_FORWARDED_FOR),
+                x_forwarded_proto: headers.get(X_FORWARDED_PROTO),
+                user_agent: headers.get(USER_AGENT),
+                content_type: headers.get(CONTENT_TYPE),
+            };
+        }
+        let mut found = RequestHeaders::default();
+        for (name, value) in headers {
+            let slot = if *name == HOST {
+                &mut found.host
+            } else if *name == USER_AGENT {
+                &mut found.user_agent
+            } else if *name == CONTENT_TYPE {
+                &mut found.content_type
+            } else if *name == FORWARDED {
+                &mut found.forwarded
+            } else if *name == X_FORWARDED_FOR {
+                &mut found.x_forwarded_for
+            } else if *name == X_FORWARDED_PROTO {
+                &mut found.x_forwarded_proto
+            } else {
+                continue;
+            };
+            slot.get_or_insert(value);
+        }
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values<'a>(found: &RequestHeaders<'a>) -> [Option<&'a [u8]>; 6] {
+        [
+            found.host,
+            found.forwarded,
+            found.x_forwarded_for,
+            found.x_forwarded_proto,
+            found.user_agent,
+            found.content_type,
+        ]
+        .map(|v| v.map(HeaderValue::as_bytes))
+    }
+
+    #[test]
+    fn one_pass_and_lookups_agree_on_the_first_values() {
+        let mut headers = HeaderMap::new();
+        headers.append("Host", HeaderValue::from_static("h.example"));
+        headers.append("X-Forwarded-For", HeaderValue::from_static("192.0.2.1"));
+        headers.append("x-forwarded-for", HeaderValue::from_static("192.0.2.2"));
+        headers.append("forwarded", HeaderValue::from_static("for=192.0.2.3"));
+        headers.append("x-forwarded-proto", HeaderValue::from_static("https"));
+        headers.append("user-agent", HeaderValue::from_static("test/1"));
+        headers.append("content-type", HeaderValue::from_static("text/plain"));
+        let scanned = RequestHeaders::read(&headers);
+        assert_eq!(
+            values(&scanned),
+            [
+                Some(&b"h.example"[..]),
+                Some(&b"for=192.0.2.3"[..]),
+                Some(&b"192.0.2.1"[..]),
+                Some(&b"https"[..]),
+                Some(&b"test/1"[..]),
+                Some(&b"text/plain"[..]),
+            ]
+        );
+        // Past the scan limit the same values come from lookups.
+        let mut many = headers.clone();
+        for i in 0..SCAN_LIMIT {
+            many.append(
+                http::header::HeaderName::from_bytes(format!("x-filler-{i}").as_bytes()).unwrap(),
+                HeaderValue::from_static("x"),
+            );
+        }
+        assert!(many.len() > SCAN_LIMIT);
+        assert_eq!(values(&RequestHeaders::read(&many)), values(&scanned));
+        assert_eq!(values(&RequestHeaders::read(&HeaderMap::new())), [None; 6]);
+    }
+}
