@@ -266,3 +266,35 @@ fn tracing_opentelemetry_layer_exports_through_tracekit() {
     assert_child_of(&child, &parent);
     assert_eq!(child.instrumentation_scope.name(), "compat");
 }
+
+#[test]
+fn spans_hidden_from_the_layer_by_a_per_layer_filter_are_skipped_as_parents() {
+    use tracing_subscriber::filter::filter_fn;
+    use tracing_subscriber::Layer as _;
+
+    let (provider, collect) = provider();
+    let layer = tracekit::layer::layer(provider.tracer("test"))
+        .with_filter(filter_fn(|meta| meta.name() != "hidden"));
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, || {
+        info_span!("outer").in_scope(|| {
+            info_span!("hidden").in_scope(|| {
+                // Contextual: its parent is the innermost span the layer sees.
+                info_span!("contextual").in_scope(|| {});
+            });
+            let hidden = info_span!("hidden");
+            // Explicit: the hidden parent's nearest visible ancestor.
+            info_span!(parent: &hidden, "explicit").in_scope(|| {});
+        });
+        // A root below only hidden spans stays a root.
+        info_span!(parent: None, "hidden").in_scope(|| {
+            info_span!("lonely").in_scope(|| {});
+        });
+    });
+    let outer = collect.span("outer");
+    assert_root(&outer);
+    assert_child_of(&collect.span("contextual"), &outer);
+    assert_child_of(&collect.span("explicit"), &outer);
+    assert_root(&collect.span("lonely"));
+    assert!(collect.spans().iter().all(|s| s.name != "hidden"));
+}

@@ -217,13 +217,8 @@ where
 
     /// A root span: pending until first needed, so it can still be given a
     /// remote parent.
-    fn pending_root(&self, attrs: &Attributes<'_>) -> SpanState {
+    fn pending_root(&self, attrs: &Attributes<'_>, parent_cx: Context) -> SpanState {
         let meta = attrs.metadata();
-        let parent_cx = if attrs.is_root() {
-            Context::new()
-        } else {
-            Context::current()
-        };
         let mut pending = PendingSpan {
             parent_cx,
             name: meta.name(),
@@ -317,21 +312,32 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: LayerContext<'_, S>) {
-        // The SDK's own work (exports) runs with telemetry suppressed: it
-        // must never produce spans, or exporting would feed itself.
-        if Context::is_current_telemetry_suppressed() {
-            return;
-        }
         let Some(span) = ctx.span(id) else {
             return;
         };
-        let parent = match attrs.parent() {
-            Some(parent) => ctx.span(parent),
-            None if attrs.is_contextual() => ctx.lookup_current(),
-            None => None,
-        };
-        let state = match parent {
-            None => Some(self.pending_root(attrs)),
+        // The registry resolved the parent (explicit, or the current span for
+        // a contextual one) when it created the span: no second look at the
+        // span stack.
+        let state = match span.parent() {
+            None => {
+                // One look at the current context for both questions. The
+                // SDK's own work (exports) runs with telemetry suppressed: it
+                // must never produce spans, or exporting would feed itself.
+                let parent_cx = Context::map_current(|current| {
+                    if current.is_telemetry_suppressed() {
+                        None
+                    } else if attrs.is_root() {
+                        Some(Context::new())
+                    } else {
+                        Some(current.clone())
+                    }
+                });
+                let Some(parent_cx) = parent_cx else {
+                    return;
+                };
+                Some(self.pending_root(attrs, parent_cx))
+            }
+            Some(_) if Context::is_current_telemetry_suppressed() => return,
             Some(parent) => match context_of(&parent, &self.tracer) {
                 // An OpenTelemetry API span started inside the contextual
                 // parent is current: it is the innermost span, the parent.
