@@ -275,7 +275,12 @@ fn spans_hidden_from_the_layer_by_a_per_layer_filter_are_skipped_as_parents() {
     let (provider, collect) = provider();
     let layer = tracekit::layer::layer(provider.tracer("test"))
         .with_filter(filter_fn(|meta| meta.name() != "hidden"));
-    let subscriber = tracing_subscriber::registry().with(layer);
+    // Another layer sees every span, so the `hidden` spans exist (a span
+    // that every per-layer filter refuses is never created, and `parent:
+    // &hidden` would then make a root).
+    let subscriber = tracing_subscriber::registry()
+        .with(layer)
+        .with(tracing_subscriber::layer::Identity::new());
     tracing::subscriber::with_default(subscriber, || {
         info_span!("outer").in_scope(|| {
             info_span!("hidden").in_scope(|| {
