@@ -20,6 +20,7 @@ use crate::trace::counters::{ExportCounters, SpanCounters};
 use crate::trace::finished_span::FinishedSpan;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use crossbeam_queue::ArrayQueue;
+use crossbeam_utils::CachePadded;
 use opentelemetry_sdk::trace::SpanExporter;
 use opentelemetry_sdk::Resource;
 use parking_lot::Mutex;
@@ -97,18 +98,15 @@ enum Control {
     SetResource(Resource),
 }
 
-/// A value on a cache line of its own: the worker writes it while the
-/// producers read the fields around it on every span.
-#[repr(align(128))]
-struct OwnLine<T>(T);
-
 struct Shared {
     queue: ArrayQueue<FinishedSpan>,
     counters: ExportCounters,
     wake_pending: AtomicBool,
     /// Set when `on_end` found the queue full: the worker is not keeping
-    /// up, so it stays on the CPU instead of sleeping between batches.
-    overflowed: OwnLine<AtomicBool>,
+    /// up, so it stays on the CPU instead of sleeping between batches. On a
+    /// cache line of its own: the worker writes it while the producers read
+    /// the fields around it on every span.
+    overflowed: CachePadded<AtomicBool>,
     is_shutdown: AtomicBool,
     batch_size: usize,
 }
@@ -147,7 +145,7 @@ impl BatchSpanProcessor {
             queue: ArrayQueue::new(config.max_queue_size),
             counters: ExportCounters::default(),
             wake_pending: AtomicBool::new(false),
-            overflowed: OwnLine(AtomicBool::new(false)),
+            overflowed: CachePadded::new(AtomicBool::new(false)),
             is_shutdown: AtomicBool::new(false),
             batch_size: config.max_export_batch_size,
         });
@@ -210,8 +208,8 @@ impl SpanProcessor for BatchSpanProcessor {
             shared.counters.dropped_queue_full.incr();
             // A plain load first: no write to the shared line while the
             // flag is already up.
-            if !shared.overflowed.0.load(Ordering::Relaxed) {
-                shared.overflowed.0.store(true, Ordering::Relaxed);
+            if !shared.overflowed.load(Ordering::Relaxed) {
+                shared.overflowed.store(true, Ordering::Relaxed);
             }
             span.discard();
             return;
@@ -317,7 +315,7 @@ impl Worker {
                     while self.shared.queue.len() >= self.config.max_export_batch_size {
                         self.export_one_batch();
                     }
-                    if self.shared.overflowed.0.swap(false, Ordering::Relaxed) {
+                    if self.shared.overflowed.swap(false, Ordering::Relaxed) {
                         pending = self.keep_up(&control, &wake);
                     }
                 }
@@ -379,7 +377,7 @@ impl Worker {
             }
             // Caught up for now. The flag is looked at only here, so the
             // line the producers write stays quiet while there is work.
-            if self.shared.overflowed.0.swap(false, Ordering::Relaxed) {
+            if self.shared.overflowed.swap(false, Ordering::Relaxed) {
                 last_overflow = Instant::now();
             } else if last_overflow.elapsed() >= KEEP_UP_WINDOW {
                 return None;
