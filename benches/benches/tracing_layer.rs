@@ -13,7 +13,9 @@ use std::time::Duration;
 use tracing::Subscriber;
 use tracing_subscriber::layer::SubscriberExt;
 
-use tracekit_benches::{otel_sdk_provider, tracekit_provider, CountingExporter, SameSampler};
+use tracekit_benches::{
+    otel_sdk_provider, tracekit_provider, tracing_spans, CountingExporter, SameSampler,
+};
 
 #[tracing::instrument]
 fn handle(user_id: u64, path: &str) -> usize {
@@ -56,20 +58,8 @@ impl Case {
     #[inline(always)]
     fn run(self) {
         match self {
-            Case::SpanInScope | Case::Unsampled => {
-                tracing::info_span!("span_in_scope").in_scope(|| black_box(()));
-            }
-            Case::Span5Fields => {
-                tracing::info_span!(
-                    "span_5_fields",
-                    user_id = 42_u64,
-                    path = "/checkout",
-                    cached = true,
-                    ratio = 0.25_f64,
-                    attempt = 3_i64,
-                )
-                .in_scope(|| black_box(()));
-            }
+            Case::SpanInScope | Case::Unsampled => tracing_spans::span_in_scope(),
+            Case::Span5Fields => tracing_spans::span_5_fields(),
             Case::InstrumentFn => {
                 black_box(handle(black_box(42), black_box("/checkout")));
             }

@@ -199,3 +199,29 @@ pub mod sampling {
             .collect()
     }
 }
+
+/// The `tracing` spans the layer benchmark and its profiling loop create:
+/// one definition, so both measure the same callsites.
+pub mod tracing_spans {
+    use std::hint::black_box;
+
+    /// A span with no fields, entered and left once.
+    #[inline(always)]
+    pub fn span_in_scope() {
+        tracing::info_span!("span_in_scope").in_scope(|| black_box(()));
+    }
+
+    /// A span with five fields of different types, entered and left once.
+    #[inline(always)]
+    pub fn span_5_fields() {
+        tracing::info_span!(
+            "span_5_fields",
+            user_id = 42_u64,
+            path = "/checkout",
+            cached = true,
+            ratio = 0.25_f64,
+            attempt = 3_i64,
+        )
+        .in_scope(|| black_box(()));
+    }
+}

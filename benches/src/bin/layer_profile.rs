@@ -5,30 +5,21 @@
 //! `layer_profile <sampled|unsampled|fields> [iterations]` (`fields`: the
 //! criterion `span_5_fields` case, sampled)
 
-use std::hint::black_box;
 use std::time::Duration;
-use tracekit_benches::{tracekit_provider, CountingExporter, SameSampler};
+use tracekit_benches::{tracekit_provider, tracing_spans, CountingExporter, SameSampler};
 use tracing_subscriber::layer::SubscriberExt;
 
 #[inline(never)]
 fn run_loop(n: u64) {
     for _ in 0..n {
-        tracing::info_span!("span_in_scope").in_scope(|| black_box(()));
+        tracing_spans::span_in_scope();
     }
 }
 
 #[inline(never)]
 fn run_loop_fields(n: u64) {
     for _ in 0..n {
-        tracing::info_span!(
-            "span_5_fields",
-            user_id = 42_u64,
-            path = "/checkout",
-            cached = true,
-            ratio = 0.25_f64,
-            attempt = 3_i64,
-        )
-        .in_scope(|| black_box(()));
+        tracing_spans::span_5_fields();
     }
 }
 
