@@ -144,6 +144,8 @@ pub mod response_header;
 mod server;
 mod skip;
 pub mod status;
+#[cfg(test)]
+mod test_support;
 mod tracer;
 mod url_template;
 

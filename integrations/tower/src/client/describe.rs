@@ -92,14 +92,8 @@ pub fn describe_client_request(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opentelemetry::{Key, Value};
 
-    fn get(attributes: &[KeyValue], key: &str) -> Option<Value> {
-        attributes
-            .iter()
-            .find(|kv| kv.key == Key::from(key.to_owned()))
-            .map(|kv| kv.value.clone())
-    }
+    use crate::test_support::attribute_value as get;
 
     #[test]
     fn http_client_request() {

@@ -172,7 +172,6 @@ mod tests {
     use super::*;
     use crate::capture::HeaderSide;
     use crate::request_info::NoRequestInfo;
-    use opentelemetry::{Key, Value};
     use std::net::IpAddr;
 
     #[derive(Clone)]
@@ -186,12 +185,7 @@ mod tests {
         }
     }
 
-    fn get(attributes: &[KeyValue], key: &str) -> Option<Value> {
-        attributes
-            .iter()
-            .find(|kv| kv.key == Key::from(key.to_owned()))
-            .map(|kv| kv.value.clone())
-    }
+    use crate::test_support::attribute_value as get;
 
     #[test]
     fn http_request_with_route() {
