@@ -15,11 +15,11 @@
 //!   same 8 attributes (set-up excluded).
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use opentelemetry::trace::{Span as _, SpanKind, TracerProvider as _};
+use opentelemetry::trace::TracerProvider as _;
 use std::hint::black_box;
 use std::time::Duration;
 use tracekit::redaction::Redactor;
-use tracekit_benches::redaction::{provider, CASES};
+use tracekit_benches::redaction::{provider, record_span, CASES};
 
 /// The official SDK's counterpart: its processors receive `SpanData`.
 #[derive(Debug)]
@@ -45,14 +45,7 @@ fn span_cases<T: opentelemetry::trace::Tracer>(c: &mut Criterion, imp: &str, tra
         .measurement_time(Duration::from_secs(2));
     for (case, attrs) in CASES {
         group.bench_function(format!("{imp}/{case}"), |b| {
-            b.iter(|| {
-                let mut span = tracer
-                    .span_builder(black_box("GET /api/v1/users/{id}/orders"))
-                    .with_kind(SpanKind::Server)
-                    .with_attributes(attrs())
-                    .start(tracer);
-                span.end();
-            })
+            b.iter(|| record_span(tracer, attrs))
         });
     }
     group.finish();

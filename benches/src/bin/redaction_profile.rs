@@ -10,12 +10,12 @@
 //! `span_off` record, end, redact and convert a whole span, as the
 //! `redaction/tracekit*/8_attrs_*` benchmarks do.
 
-use opentelemetry::trace::{Span as _, SpanKind, Tracer};
+use opentelemetry::trace::Tracer;
 use opentelemetry::KeyValue;
 use std::hint::black_box;
 use std::time::Duration;
 use tracekit::redaction::Redactor;
-use tracekit_benches::redaction::{no_match, provider, two_match};
+use tracekit_benches::redaction::{no_match, provider, record_span, two_match, Attributes};
 
 #[inline(never)]
 fn run_engine(redactor: &Redactor, attrs: fn() -> Vec<KeyValue>, n: u64) {
@@ -27,14 +27,9 @@ fn run_engine(redactor: &Redactor, attrs: fn() -> Vec<KeyValue>, n: u64) {
 }
 
 #[inline(never)]
-fn run_span<T: Tracer>(tracer: &T, attrs: fn() -> Vec<KeyValue>, n: u64) {
+fn run_span<T: Tracer>(tracer: &T, attrs: Attributes, n: u64) {
     for _ in 0..n {
-        let mut span = tracer
-            .span_builder(black_box("GET /api/v1/users/{id}/orders"))
-            .with_kind(SpanKind::Server)
-            .with_attributes(attrs())
-            .start(tracer);
-        span.end();
+        record_span(tracer, attrs);
     }
 }
 
