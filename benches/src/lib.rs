@@ -42,7 +42,16 @@ pub fn tracekit_provider(
     sampler: SameSampler,
     exporter: CountingExporter,
 ) -> tracekit::TracerProvider {
-    let builder = tracekit::TracerProvider::builder().with_batch_exporter(exporter);
+    tracekit_provider_with(sampler, exporter, tracekit::BatchConfig::default())
+}
+
+/// [`tracekit_provider`] with its batch processor set up by `config`.
+pub fn tracekit_provider_with(
+    sampler: SameSampler,
+    exporter: CountingExporter,
+    config: tracekit::BatchConfig,
+) -> tracekit::TracerProvider {
+    let builder = tracekit::TracerProvider::builder().with_batch_exporter_config(exporter, config);
     match sampler {
         SameSampler::AlwaysOn => builder.with_sampler(tracekit_samplers::AlwaysOn),
         SameSampler::AlwaysOff => builder.with_sampler(tracekit_samplers::AlwaysOff),

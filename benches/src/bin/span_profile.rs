@@ -3,12 +3,19 @@
 //! is repeatable on a busy machine where wall-clock timings are not.
 //!
 //! `span_profile <tracekit|otel_sdk> <start_end|start_end_5_attrs|unsampled> [iterations]`
+//!
+//! With `--whole-queue` as a fourth argument, the batch queue holds every
+//! span (tracekit only), so none is dropped and the export thread's count
+//! (`--separate-threads=yes`) divided by the spans is its exact cost per
+//! span.
 
 use opentelemetry::trace::{Span as _, Tracer, TracerProvider as _};
 use opentelemetry::KeyValue;
 use std::hint::black_box;
 use std::time::Duration;
-use tracekit_benches::{otel_sdk_provider, tracekit_provider, CountingExporter, SameSampler};
+use tracekit_benches::{
+    otel_sdk_provider, tracekit_provider, tracekit_provider_with, CountingExporter, SameSampler,
+};
 
 #[inline(never)]
 fn run_loop<T: Tracer>(tracer: &T, case: &str, n: u64) {
@@ -48,7 +55,15 @@ fn main() {
             let _ = provider.shutdown();
         }
         _ => {
-            let provider = tracekit_provider(sampler, exporter.clone());
+            let provider = if args.get(4).map(String::as_str) == Some("--whole-queue") {
+                let config = tracekit::BatchConfig {
+                    max_queue_size: n as usize,
+                    ..tracekit::BatchConfig::default()
+                };
+                tracekit_provider_with(sampler, exporter.clone(), config)
+            } else {
+                tracekit_provider(sampler, exporter.clone())
+            };
             run_loop(&provider.tracer("profile"), case, n);
             let _ = provider.shutdown(Duration::from_secs(30));
         }
