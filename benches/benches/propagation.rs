@@ -11,52 +11,13 @@
 //! `baggage_inject` | `baggage_extract`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use http::{HeaderMap, HeaderValue};
-use opentelemetry::baggage::BaggageExt;
+use http::HeaderMap;
 use opentelemetry::propagation::TextMapPropagator;
-use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
-use opentelemetry::{Context, KeyValue};
+use opentelemetry::Context;
 use std::hint::black_box;
 use std::time::Duration;
+use tracekit_benches::propagation::{baggage_cx, baggage_headers, span_context_cx, trace_headers};
 use tracekit_tower::{HeaderExtractor, HeaderInjector};
-
-const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-const TRACESTATE: &str = "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE";
-const BAGGAGE: &str = "userId=alice,serverNode=DF%2028,isProduction=false";
-
-fn span_context_cx() -> Context {
-    let trace_state =
-        TraceState::from_key_value([("rojo", "00f067aa0ba902b7"), ("congo", "t61rcWkgMzE")])
-            .expect("valid trace state");
-    Context::new().with_remote_span_context(SpanContext::new(
-        TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736),
-        SpanId::from(0x00f0_67aa_0ba9_02b7),
-        TraceFlags::SAMPLED,
-        false,
-        trace_state,
-    ))
-}
-
-fn baggage_cx() -> Context {
-    Context::new().with_baggage([
-        KeyValue::new("userId", "alice"),
-        KeyValue::new("serverNode", "DF 28"),
-        KeyValue::new("isProduction", "false"),
-    ])
-}
-
-fn trace_headers() -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    headers.insert("traceparent", HeaderValue::from_static(TRACEPARENT));
-    headers.insert("tracestate", HeaderValue::from_static(TRACESTATE));
-    headers
-}
-
-fn baggage_headers() -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    headers.insert("baggage", HeaderValue::from_static(BAGGAGE));
-    headers
-}
 
 fn bench_impl(
     c: &mut Criterion,

@@ -246,3 +246,59 @@ pub mod tracing_spans {
         .in_scope(|| black_box(()));
     }
 }
+
+/// What the propagation benchmark and its profiling loop share: the
+/// contexts injected and the headers extracted.
+pub mod propagation {
+    use http::{HeaderMap, HeaderValue};
+    use opentelemetry::baggage::BaggageExt;
+    use opentelemetry::trace::{
+        SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
+    };
+    use opentelemetry::{Context, KeyValue};
+
+    /// The inbound `traceparent` of the extract case.
+    pub const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    /// The inbound `tracestate` of the extract case.
+    pub const TRACESTATE: &str = "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE";
+    /// The inbound `baggage` of the extract case.
+    pub const BAGGAGE: &str = "userId=alice,serverNode=DF%2028,isProduction=false";
+
+    /// A context holding a sampled remote span with a two-member trace state.
+    pub fn span_context_cx() -> Context {
+        let trace_state =
+            TraceState::from_key_value([("rojo", "00f067aa0ba902b7"), ("congo", "t61rcWkgMzE")])
+                .expect("valid trace state");
+        Context::new().with_remote_span_context(SpanContext::new(
+            TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736),
+            SpanId::from(0x00f0_67aa_0ba9_02b7),
+            TraceFlags::SAMPLED,
+            false,
+            trace_state,
+        ))
+    }
+
+    /// A context holding three baggage entries.
+    pub fn baggage_cx() -> Context {
+        Context::new().with_baggage([
+            KeyValue::new("userId", "alice"),
+            KeyValue::new("serverNode", "DF 28"),
+            KeyValue::new("isProduction", "false"),
+        ])
+    }
+
+    /// Headers with [`TRACEPARENT`] and [`TRACESTATE`].
+    pub fn trace_headers() -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("traceparent", HeaderValue::from_static(TRACEPARENT));
+        headers.insert("tracestate", HeaderValue::from_static(TRACESTATE));
+        headers
+    }
+
+    /// Headers with [`BAGGAGE`].
+    pub fn baggage_headers() -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("baggage", HeaderValue::from_static(BAGGAGE));
+        headers
+    }
+}
