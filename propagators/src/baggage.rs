@@ -8,6 +8,7 @@ use opentelemetry::propagation::{
     text_map_propagator::FieldIter, Extractor, Injector, TextMapPropagator,
 };
 use opentelemetry::Context;
+use std::cell::RefCell;
 use std::sync::OnceLock;
 
 /// Name of the W3C `baggage` header.
@@ -23,33 +24,40 @@ fn baggage_fields() -> &'static [String; 1] {
     FIELDS.get_or_init(|| [BAGGAGE_HEADER.to_owned()])
 }
 
-/// RFC 7230 `tchar`.
-#[inline]
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'!' | b'#'
-                | b'$'
-                | b'%'
-                | b'&'
-                | b'\''
-                | b'*'
-                | b'+'
-                | b'-'
-                | b'.'
-                | b'^'
-                | b'_'
-                | b'`'
-                | b'|'
-                | b'~'
-        )
-}
+/// RFC 7230 `tchar`: ASCII letters, digits and ``!#$%&'*+-.^_`|~``,
+/// as a table (one load per byte).
+const TCHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        b += 1;
+    }
+    table
+};
 
 /// RFC 7230 `token = 1*tchar`, the W3C Baggage key grammar.
 #[inline]
 pub(crate) fn is_token(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(is_tchar)
+    !s.is_empty() && s.bytes().all(|b| TCHAR[usize::from(b)])
 }
 
 /// W3C `baggage-octet`: printable ASCII except space, `"`, `,`, `;`, `\`.
@@ -180,48 +188,57 @@ pub(crate) fn parse_baggage(fields: &[&str]) -> Baggage {
 /// out otherwise). Members that would go beyond [`MAX_BAGGAGE_MEMBERS`] or
 /// [`MAX_BAGGAGE_BYTES`] are dropped whole.
 pub(crate) fn format_baggage(baggage: &Baggage) -> Option<String> {
-    // First pass: decide which members fit; `Baggage` holds at most 64.
-    let mut plan = [(0u16, false); MAX_BAGGAGE_MEMBERS];
-    let (mut members, mut bytes) = (0usize, 0usize);
-    for (slot, (key, (value, metadata))) in plan.iter_mut().zip(baggage.iter()) {
-        if !is_token(key.as_str()) {
-            continue;
-        }
-        let metadata = metadata.as_str();
-        let with_metadata = !metadata.is_empty() && are_valid_properties(metadata);
-        let len = key.as_str().len()
-            + 1
-            + percent::encoded_len(value.as_str())
-            + if with_metadata { 1 + metadata.len() } else { 0 };
-        let cost = len + usize::from(members > 0);
-        if bytes + cost > MAX_BAGGAGE_BYTES {
-            continue;
-        }
-        members += 1;
-        bytes += cost;
-        // `len` <= MAX_BAGGAGE_BYTES, which fits in u16.
-        *slot = (len as u16, with_metadata);
+    thread_local! {
+        /// Where headers are written before being copied out at their
+        /// exact size (a header value with spare capacity would cost the
+        /// carrier an extra allocation). At most one header long.
+        static SCRATCH: RefCell<String> = const { RefCell::new(String::new()) };
     }
-    if members == 0 {
-        return None;
-    }
-    let mut out = String::with_capacity(bytes);
-    for (&(len, with_metadata), (key, (value, metadata))) in plan.iter().zip(baggage.iter()) {
-        if len == 0 {
+    SCRATCH
+        .try_with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut scratch) => {
+                scratch.clear();
+                write_baggage(baggage, &mut scratch);
+                (!scratch.is_empty()).then(|| String::from(scratch.as_str()))
+            }
+            Err(_) => owned_baggage(baggage),
+        })
+        .unwrap_or_else(|_| owned_baggage(baggage))
+}
+
+/// [`format_baggage`] without the scratch buffer.
+fn owned_baggage(baggage: &Baggage) -> Option<String> {
+    let mut out = String::new();
+    write_baggage(baggage, &mut out);
+    (!out.is_empty()).then_some(out)
+}
+
+/// Appends the header value for `baggage` to the empty `out`, in one pass:
+/// each member is written, then taken back if it pushed the header past the
+/// byte limit (a later, shorter one may still fit). `Baggage` holds at most
+/// 64 members.
+fn write_baggage(baggage: &Baggage, out: &mut String) {
+    for (key, (value, metadata)) in baggage.iter().take(MAX_BAGGAGE_MEMBERS) {
+        let key = key.as_str();
+        if !is_token(key) {
             continue;
         }
-        if !out.is_empty() {
+        let mark = out.len();
+        if mark > 0 {
             out.push(',');
         }
-        out.push_str(key.as_str());
+        out.push_str(key);
         out.push('=');
-        percent::encode_into(value.as_str(), &mut out);
-        if with_metadata {
+        percent::encode_into(value.as_str(), out);
+        let metadata = metadata.as_str();
+        if !metadata.is_empty() && are_valid_properties(metadata) {
             out.push(';');
-            out.push_str(metadata.as_str());
+            out.push_str(metadata);
+        }
+        if out.len() > MAX_BAGGAGE_BYTES {
+            out.truncate(mark);
         }
     }
-    Some(out)
 }
 
 /// Propagates [`Baggage`] in the W3C `baggage` header.
@@ -440,6 +457,19 @@ mod tests {
             };
             assert_eq!(v.len(), expected, "member {k} must be whole");
         }
+    }
+
+    #[test]
+    fn successive_injections_start_from_an_empty_buffer() {
+        let long = Baggage::from_iter([KeyValue::new("first", "x".repeat(300))]);
+        let short = Baggage::from_iter([KeyValue::new("second", "y")]);
+        assert_eq!(format_baggage(&long).map(|h| h.len()), Some(306));
+        let header = format_baggage(&short).expect("a member");
+        assert_eq!(header, "second=y");
+        // Copied out at its size: the carrier can keep the buffer as is.
+        assert_eq!(header.capacity(), header.len());
+        assert_eq!(format_baggage(&Baggage::new()), None);
+        assert_eq!(format_baggage(&short).as_deref(), Some("second=y"));
     }
 
     #[test]
