@@ -139,6 +139,7 @@ impl Tracer {
         let span_context = SpanContext::new(trace_id, span_id, flags, false, trace_state);
 
         if result.decision == SamplingDecision::Drop {
+            release_attributes(result.attributes);
             return Decision::Drop(span_context);
         }
         Decision::Record {
@@ -423,6 +424,19 @@ impl opentelemetry::trace::Tracer for Tracer {
 
     fn build_with_context(&self, builder: SpanBuilder, parent_cx: &Context) -> Span {
         self.start_from_builder(builder, parent_cx)
+    }
+}
+
+/// Drop the sampler's attributes of a dropped span. Nearly always the
+/// vector is empty and owns no allocation: it is then forgotten, which
+/// skips the out-of-line drop of its elements (about 25 instructions on
+/// every unsampled span); anything it owns is dropped as usual.
+#[inline(always)]
+fn release_attributes(attributes: Vec<KeyValue>) {
+    if attributes.capacity() == 0 {
+        std::mem::forget(attributes);
+    } else {
+        drop(attributes);
     }
 }
 
