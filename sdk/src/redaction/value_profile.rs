@@ -15,6 +15,7 @@
 //! | `network.protocol.name`, `network.protocol.version` | none | `http`, `1.1` |
 //! | `network.transport`, `network.type` | none | `tcp`, `ipv4` |
 //! | `url.scheme` | none | `https` |
+//! | `http.response.status_code`, `http.request.resend_count`, `http.request.body.size`, `http.response.body.size`, `server.port`, `client.port`, `network.peer.port`, `network.local.port` | none | integers by the conventions (a string there is not the conventions' attribute, and is not scanned either) |
 //! | `user_agent.original` | none | the `User-Agent` header: product tokens and comments naming the client software (credentials travel in `Authorization` and `Cookie`, which key rules mask) |
 //! | `url.full`, `url.query` | URL | only `url_credentials` and `query_secrets`: exactly the scrubbing the conventions ask for these attributes (userinfo as `REDACTED:REDACTED`, sensitive query parameters as `name=REDACTED`) |
 //!
@@ -30,8 +31,10 @@
 //! `scan_all_values` or `TRACEKIT_REDACT_SCAN_ALL_VALUES=true`.
 
 use opentelemetry_semantic_conventions::attribute::{
-    HTTP_REQUEST_METHOD, HTTP_ROUTE, NETWORK_PROTOCOL_NAME, NETWORK_PROTOCOL_VERSION,
-    NETWORK_TRANSPORT, NETWORK_TYPE, SERVER_ADDRESS, URL_FULL, URL_QUERY, URL_SCHEME,
+    CLIENT_PORT, HTTP_REQUEST_BODY_SIZE, HTTP_REQUEST_METHOD, HTTP_REQUEST_RESEND_COUNT,
+    HTTP_RESPONSE_BODY_SIZE, HTTP_RESPONSE_STATUS_CODE, HTTP_ROUTE, NETWORK_LOCAL_PORT,
+    NETWORK_PEER_PORT, NETWORK_PROTOCOL_NAME, NETWORK_PROTOCOL_VERSION, NETWORK_TRANSPORT,
+    NETWORK_TYPE, SERVER_ADDRESS, SERVER_PORT, URL_FULL, URL_QUERY, URL_SCHEME,
     USER_AGENT_ORIGINAL,
 };
 
@@ -57,7 +60,16 @@ pub(crate) fn profile_of(key: &str) -> ValueProfile {
         | NETWORK_TRANSPORT
         | NETWORK_TYPE
         | URL_SCHEME
-        | USER_AGENT_ORIGINAL => ValueProfile::Skip,
+        | USER_AGENT_ORIGINAL
+        // Integers by the conventions.
+        | HTTP_RESPONSE_STATUS_CODE
+        | HTTP_REQUEST_RESEND_COUNT
+        | HTTP_REQUEST_BODY_SIZE
+        | HTTP_RESPONSE_BODY_SIZE
+        | SERVER_PORT
+        | CLIENT_PORT
+        | NETWORK_PEER_PORT
+        | NETWORK_LOCAL_PORT => ValueProfile::Skip,
         URL_FULL | URL_QUERY => ValueProfile::Url,
         _ => ValueProfile::All,
     }
@@ -71,6 +83,8 @@ mod tests {
     fn profiles_follow_the_conventions_exactly() {
         assert_eq!(profile_of(HTTP_ROUTE), ValueProfile::Skip);
         assert_eq!(profile_of(USER_AGENT_ORIGINAL), ValueProfile::Skip);
+        assert_eq!(profile_of(HTTP_RESPONSE_STATUS_CODE), ValueProfile::Skip);
+        assert_eq!(profile_of(SERVER_PORT), ValueProfile::Skip);
         assert_eq!(profile_of(URL_FULL), ValueProfile::Url);
         assert_eq!(profile_of(URL_QUERY), ValueProfile::Url);
         // Case and near-misses are not the conventions' attributes.
