@@ -20,7 +20,7 @@
 
 use super::slot_table::SlotTable;
 use opentelemetry::{Key, KeyValue};
-use std::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{fence, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// Longest list cached.
@@ -39,8 +39,10 @@ struct Entry {
     len: AtomicUsize,
     /// Address of each key's text.
     addrs: [AtomicUsize; MAX_LIST_KEYS],
-    /// Each key's text length (low 32 bits) and decision (high 32 bits).
-    metas: [AtomicU64; MAX_LIST_KEYS],
+    /// Length of each key's text.
+    lens: [AtomicUsize; MAX_LIST_KEYS],
+    /// Each key's decision; only the non-zero ones are read.
+    decisions: [AtomicU32; MAX_LIST_KEYS],
     /// The list's [`ListSummary`]: `nonzero` in the low 32 bits, `union`
     /// in the high 32.
     summary: AtomicU64,
@@ -84,9 +86,9 @@ pub(crate) struct KeyListCache<const LISTS: usize> {
 
 /// A list's texts: address and length of each key's.
 #[inline]
-fn text_of(kv: &KeyValue) -> (usize, u64) {
+fn text_of(kv: &KeyValue) -> (usize, usize) {
     let text = kv.key.as_str();
-    (text.as_ptr() as usize, text.len() as u64)
+    (text.as_ptr() as usize, text.len())
 }
 
 impl<const LISTS: usize> KeyListCache<LISTS> {
@@ -105,9 +107,10 @@ impl<const LISTS: usize> KeyListCache<LISTS> {
         &self.entries[(mixed as usize) & (LISTS - 1)]
     }
 
-    /// The decisions for every key of `list`, in order, written to
-    /// `decisions`, and their summary; `None` (and `decisions`
-    /// meaningless) when the list is not cached.
+    /// The decisions for the keys of `list`, by position, and their
+    /// summary; `None` (and `decisions` meaningless) when the list is not
+    /// cached. Only the non-zero decisions are written: `decisions` must
+    /// come in zeroed.
     #[inline]
     pub(crate) fn get(
         &self,
@@ -119,24 +122,28 @@ impl<const LISTS: usize> KeyListCache<LISTS> {
         };
         let entry = self.entry(text_of(first).0, list.len());
         let seq = entry.seq.load(Ordering::Acquire);
-        let mut differs = (entry.len.load(Ordering::Relaxed) ^ list.len()) as u64 | (seq & 1);
-        for (((kv, addr), meta), decision) in list
-            .iter()
-            .zip(&entry.addrs)
-            .zip(&entry.metas)
-            .zip(decisions.iter_mut())
-        {
+        let mut differs = entry.len.load(Ordering::Relaxed) ^ list.len() | (seq & 1) as usize;
+        for (i, kv) in list.iter().enumerate() {
+            // `i` < `list.len()` <= MAX_LIST_KEYS: the mask only spares the
+            // bounds checks.
+            let i = i & (MAX_LIST_KEYS - 1);
             let (text_addr, text_len) = text_of(kv);
-            let meta = meta.load(Ordering::Relaxed);
-            differs |= (addr.load(Ordering::Relaxed) ^ text_addr) as u64
-                | ((meta & 0xffff_ffff) ^ text_len);
-            *decision = (meta >> 32) as u32;
+            differs |= (entry.addrs[i].load(Ordering::Relaxed) ^ text_addr)
+                | (entry.lens[i].load(Ordering::Relaxed) ^ text_len);
         }
         let summary = entry.summary.load(Ordering::Relaxed);
-        // Order the copy before the second read of the sequence number.
+        let nonzero = summary as u32;
+        // The other decisions are zero, as `decisions` came in.
+        let mut active = nonzero;
+        while active != 0 {
+            let i = active.trailing_zeros() as usize & (MAX_LIST_KEYS - 1);
+            active &= active - 1;
+            decisions[i] = entry.decisions[i].load(Ordering::Relaxed);
+        }
+        // Order the copies before the second read of the sequence number.
         fence(Ordering::Acquire);
         (differs == 0 && entry.seq.load(Ordering::Relaxed) == seq).then_some(ListSummary {
-            nonzero: summary as u32,
+            nonzero,
             union: (summary >> 32) as u32,
         })
     }
@@ -154,7 +161,7 @@ impl<const LISTS: usize> KeyListCache<LISTS> {
         let entry = self.entry(text_of(first).0, list.len());
         let signature = list.iter().fold(list.len() as u64, |sig, kv| {
             let (addr, len) = text_of(kv);
-            (sig ^ addr as u64 ^ (len << 48)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            (sig ^ addr as u64 ^ ((len as u64) << 48)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
         });
         if entry.candidate.swap(signature, Ordering::Relaxed) != signature {
             return;
@@ -162,9 +169,7 @@ impl<const LISTS: usize> KeyListCache<LISTS> {
         let pins: Vec<Key> = list.iter().map(|kv| kv.key.clone()).collect();
         let pinnable = pins.iter().zip(list).all(|(pin, kv)| {
             let text = kv.key.as_str();
-            pin.as_str().as_ptr() == text.as_ptr()
-                && !text.is_empty()
-                && text.len() <= u32::MAX as usize
+            pin.as_str().as_ptr() == text.as_ptr() && !text.is_empty()
         });
         if !pinnable {
             return;
@@ -183,15 +188,17 @@ impl<const LISTS: usize> KeyListCache<LISTS> {
             u64::from(summary.nonzero) | (u64::from(summary.union) << 32),
             Ordering::Relaxed,
         );
-        for (((kv, decision), addr), meta) in list
+        for ((((kv, decision), addr), len), cached) in list
             .iter()
             .zip(decisions)
             .zip(&entry.addrs)
-            .zip(&entry.metas)
+            .zip(&entry.lens)
+            .zip(&entry.decisions)
         {
             let (text_addr, text_len) = text_of(kv);
             addr.store(text_addr, Ordering::Relaxed);
-            meta.store(text_len | (u64::from(*decision) << 32), Ordering::Relaxed);
+            len.store(text_len, Ordering::Relaxed);
+            cached.store(*decision, Ordering::Relaxed);
         }
         entry.seq.store(seq.wrapping_add(2), Ordering::Release);
         // The old pins go only now that no reader can take their addresses.
