@@ -39,7 +39,9 @@
 //!   `network.protocol.name`, `network.protocol.version`,
 //!   `network.transport`, `network.type`, `url.scheme` and
 //!   `user_agent.original` (client software names; credentials travel in
-//!   `Authorization` and `Cookie`, which key rules mask) are not scanned.
+//!   `Authorization` and `Cookie`, which key rules mask) are not scanned,
+//!   nor are the conventions' integer attributes (`http.response.status_code`,
+//!   `server.port`, ...).
 //!   `url.full` and `url.query` get only `url_credentials` and
 //!   `query_secrets`, exactly the scrubbing the conventions ask for them,
 //!   gated by one pass that looks for `@` and for an `=` after a name that
