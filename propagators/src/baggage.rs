@@ -199,7 +199,13 @@ pub(crate) fn format_baggage(baggage: &Baggage) -> Option<String> {
             Ok(mut scratch) => {
                 scratch.clear();
                 write_baggage(baggage, &mut scratch);
-                (!scratch.is_empty()).then(|| String::from(scratch.as_str()))
+                let header = (!scratch.is_empty()).then(|| String::from(scratch.as_str()));
+                // Members past the limit are written before being taken
+                // back: a rare huge one is not kept for the thread's life.
+                if scratch.capacity() > 2 * MAX_BAGGAGE_BYTES {
+                    *scratch = String::new();
+                }
+                header
             }
             Err(_) => owned_baggage(baggage),
         })
