@@ -394,13 +394,15 @@ fn batch_exports_when_a_batch_fills_before_the_timer() {
     assert_eq!(count.0.load(Ordering::SeqCst), 10);
 }
 
-/// Counts spans, taking a millisecond per export (a slow collector).
+/// Counts spans and keeps each batch's size, taking a millisecond per
+/// export (a slow collector).
 #[derive(Clone, Debug, Default)]
-struct SlowCount(Arc<AtomicUsize>);
+struct SlowCount(Arc<AtomicUsize>, Arc<parking_lot::Mutex<Vec<usize>>>);
 impl SpanExporter for SlowCount {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
         std::thread::sleep(Duration::from_millis(1));
         self.0.fetch_add(batch.len(), Ordering::SeqCst);
+        self.1.lock().push(batch.len());
         Ok(())
     }
 }
@@ -422,7 +424,7 @@ fn slow_provider(count: &SlowCount, queue: usize, batch: usize, delay: Duration)
 }
 
 #[test]
-fn an_overflowing_queue_is_drained_without_waiting_for_the_timer() {
+fn an_overflowing_queue_exports_full_batches_without_waiting_for_the_timer() {
     let count = SlowCount::default();
     let provider = slow_provider(&count, 70, 16, Duration::from_secs(3600));
     let tracer = provider.tracer("t");
@@ -436,18 +438,24 @@ fn an_overflowing_queue_is_drained_without_waiting_for_the_timer() {
         let c = provider.counters();
         c.exported + c.dropped()
     };
+    // Every full batch goes out without the hour-long timer...
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while accounted() < 5_003 && std::time::Instant::now() < deadline {
+    while accounted() + 15 < 5_003 && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(5));
     }
-    // Without the overload mode the remainder would wait for the hour-long
-    // timer (or a flush).
     let c = provider.counters();
     assert!(c.dropped_queue_full > 0, "the queue should have overflowed");
+    assert!(accounted() + 15 >= 5_003, "{c:?}");
+    // ... and only full batches: the rest waits for the timer or a flush.
+    assert!(
+        count.1.lock().iter().all(|&size| size == 16),
+        "{:?}",
+        count.1.lock()
+    );
+    provider.force_flush(Duration::from_secs(5)).unwrap();
+    let c = provider.counters();
     assert_eq!(c.exported + c.dropped(), 5_003);
     assert_eq!(c.exported as usize, count.0.load(Ordering::SeqCst));
-    // Flush and shutdown answer promptly afterwards.
-    provider.force_flush(Duration::from_secs(5)).unwrap();
     provider.shutdown(Duration::from_secs(5)).unwrap();
 }
 

@@ -353,14 +353,16 @@ impl Worker {
     /// The queue overflowed: spans arrive faster than a sleeping worker
     /// drains them (each wake-up waits for the scheduler while the
     /// application's threads hold the CPUs, and the queue overflows in the
-    /// meantime). While the CPU is ours, keep it: export whatever is queued,
-    /// full batch or not, yielding only when the queue is empty. Go back to
-    /// sleeping until woken once the queue is empty and has not overflowed
-    /// for [`KEEP_UP_WINDOW`], so a burst does not leave the worker spinning
-    /// or the exporter sending small batches afterwards. A flush, shutdown or
-    /// resource message ends the loop and is returned for the main loop to
-    /// handle. Only ever entered after spans were dropped, so a worker that
-    /// keeps up sleeps as usual.
+    /// meantime). While the CPU is ours, keep it: export each batch as soon
+    /// as it is full, and between batches yield rather than sleep. A partial
+    /// batch waits for the timer (or a flush) as in the normal mode, so the
+    /// exporter only ever gets full batches from here, as the
+    /// specification's batch processor sends them. Go back to sleeping
+    /// until woken once the queue has not overflowed for
+    /// [`KEEP_UP_WINDOW`], so a burst does not leave the worker spinning. A
+    /// flush, shutdown or resource message ends the loop and is returned for
+    /// the main loop to handle. Only ever entered after spans were dropped,
+    /// so a worker that keeps up sleeps as usual.
     fn keep_up(&mut self, control: &Receiver<Control>, wake: &Receiver<()>) -> Option<Control> {
         let mut last_overflow = Instant::now();
         loop {
@@ -371,11 +373,11 @@ impl Worker {
             if wake.try_recv().is_ok() {
                 self.shared.wake_pending.store(false, Ordering::Release);
             }
-            if !self.shared.queue.is_empty() {
+            if self.shared.queue.len() >= self.config.max_export_batch_size {
                 self.export_one_batch();
                 continue;
             }
-            // Caught up for now. The flag is looked at only here, so the
+            // Less than a batch. The flag is looked at only here, so the
             // line the producers write stays quiet while there is work.
             if self.shared.overflowed.swap(false, Ordering::Relaxed) {
                 last_overflow = Instant::now();
