@@ -6,11 +6,12 @@
 //! worker thread exports a batch as soon as one is full (it is woken once
 //! per batch, not per span) and everything queued when the schedule delay
 //! expires. Once the queue has overflowed, the worker stops sleeping between
-//! batches: while it holds a CPU it exports whatever is queued, full batch
-//! or not, until the queue is empty and has not overflowed for 20 ms.
+//! batches: while it holds a CPU it exports each batch as soon as it is
+//! full, yielding in between, until the queue has not overflowed for 20 ms.
 //! (A worker that sleeps until woken loses the CPU to the application's
 //! busy threads, and the queue overflows while the wake-up waits for the
-//! scheduler.) Flush and shutdown are messages to the worker answered on a
+//! scheduler.) Partial batches still wait for the schedule delay (or a
+//! flush), so the exporter never gets a stream of small batches. Flush and shutdown are messages to the worker answered on a
 //! channel the caller waits on with a deadline, so neither can deadlock,
 //! whatever runtime (if any) the caller runs on.
 
@@ -261,7 +262,8 @@ impl Drop for BatchSpanProcessor {
 }
 
 /// How long after the queue last overflowed the worker keeps the CPU,
-/// draining partial batches, before it goes back to sleeping until woken.
+/// exporting each batch as it fills, before it goes back to sleeping until
+/// woken.
 /// Longer than a scheduler time slice, so that the overflows which happen
 /// while the worker waits for the CPU keep it in that mode.
 const KEEP_UP_WINDOW: Duration = Duration::from_millis(20);
