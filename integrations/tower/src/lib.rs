@@ -146,6 +146,7 @@ mod skip;
 pub mod status;
 #[cfg(test)]
 mod test_support;
+mod trace_context_headers;
 mod tracer;
 mod url_template;
 

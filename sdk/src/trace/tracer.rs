@@ -351,19 +351,16 @@ fn normalize_attributes(attributes: &mut Vec<KeyValue>, limits: &SpanLimits) -> 
 }
 
 /// Whether two attributes share a key. One pass sets a bit per key from its
-/// length and last byte; only when a bit is already set (a possible
-/// duplicate, rare for distinct keys) are the keys compared pairwise.
+/// length and last byte; only a key whose bit is already set (a possible
+/// duplicate, rare for distinct keys) is compared with the keys before it.
 fn has_duplicate_keys(attributes: &[KeyValue]) -> bool {
     let mut seen = 0u64;
-    for kv in attributes {
+    for (i, kv) in attributes.iter().enumerate() {
         let key = kv.key.as_str();
         let last = key.as_bytes().last().copied().unwrap_or(0);
         let bit = 1u64 << ((key.len().wrapping_mul(7) ^ usize::from(last)) & 63);
-        if seen & bit != 0 {
-            return attributes
-                .iter()
-                .enumerate()
-                .any(|(i, a)| attributes[i + 1..].iter().any(|b| b.key == a.key));
+        if seen & bit != 0 && attributes[..i].iter().any(|a| a.key == kv.key) {
+            return true;
         }
         seen |= bit;
     }
@@ -437,6 +434,14 @@ mod tests {
         // Same length and last byte (same bit), different keys.
         assert!(!has_duplicate_keys(&[kv("xa"), kv("ya"), kv("za")]));
         assert!(has_duplicate_keys(&[kv("xa"), kv("ya"), kv("xa")]));
+        // A shared bit early, the duplicate later.
+        assert!(has_duplicate_keys(&[kv("xa"), kv("ya"), kv("b"), kv("b")]));
+        // The HTTP server keys `url.scheme` and `http.route` share a bit.
+        assert!(!has_duplicate_keys(&[
+            kv("url.scheme"),
+            kv("http.route"),
+            kv("url.path")
+        ]));
         // Owned and static spellings of one key are duplicates.
         assert!(has_duplicate_keys(&[
             KeyValue::new("http.route", "/a"),

@@ -84,9 +84,13 @@ where
         }
 
         let described = describe(&request, &self.info, &settings.request_headers);
-        let builder = SpanBuilder::from_name(described.name)
-            .with_kind(SpanKind::Server)
-            .with_attributes(described.attributes);
+        // Fields set in place: `with_attributes` would collect the vector
+        // again and each builder call moves the whole builder.
+        let builder = SpanBuilder {
+            span_kind: Some(SpanKind::Server),
+            attributes: Some(described.attributes),
+            ..SpanBuilder::from_name(described.name)
+        };
         let span = settings.tracer.build_with_context(builder, &parent);
         let cx = parent.with_span(span);
         let traceparent = if settings.traceparent_response {
