@@ -1,7 +1,7 @@
 //! [`Propagation`]: which propagator a layer extracts or injects with.
 
 use crate::carrier::{HeaderExtractor, HeaderInjector};
-use crate::trace_context_headers::remote_span_context;
+use crate::trace_context_headers::{remote_span_context, TraceContextFields};
 use http::HeaderMap;
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::TraceContextExt;
@@ -60,6 +60,22 @@ impl Propagation {
                 Some(remote) => Context::new().with_remote_span_context(remote),
                 None => Context::new(),
             },
+        }
+    }
+
+    /// [`Propagation::extract`] with the W3C fields of `headers` already
+    /// found.
+    pub(crate) fn extract_with_fields(
+        &self,
+        headers: &HeaderMap,
+        fields: &TraceContextFields<'_>,
+    ) -> Context {
+        match self {
+            Propagation::TraceContext => match fields.remote_span_context(headers) {
+                Some(remote) => Context::new().with_remote_span_context(remote),
+                None => Context::new(),
+            },
+            _ => self.extract(headers),
         }
     }
 

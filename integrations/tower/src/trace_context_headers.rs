@@ -4,39 +4,97 @@
 //! of field values per header.
 
 use crate::carrier::{field_text, WELL_KNOWN};
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName, HeaderValue};
 use opentelemetry::trace::SpanContext;
 use tracekit_propagators::TraceParent;
 
-/// The remote span context `headers` carry: exactly one valid
-/// `traceparent` field (two or more make it invalid), with the trace state
-/// of every `tracestate` field in order; `None` without a valid parent,
-/// and then `tracestate` is not read.
-pub(crate) fn remote_span_context(headers: &HeaderMap) -> Option<SpanContext> {
-    let [traceparent, tracestate, _] = &WELL_KNOWN;
-    let mut parents = headers.get_all(traceparent).iter();
-    let first = parents.next()?;
-    if parents.next().is_some() {
-        return None;
+/// The `traceparent` header name.
+pub(crate) fn traceparent_name() -> &'static HeaderName {
+    &WELL_KNOWN[0]
+}
+
+/// The `tracestate` header name.
+pub(crate) fn tracestate_name() -> &'static HeaderName {
+    &WELL_KNOWN[1]
+}
+
+/// The first value of `traceparent` and `tracestate` in a request and
+/// whether more follow, found by a lookup or noted during a pass over the
+/// headers.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct TraceContextFields<'a> {
+    traceparent: Option<&'a HeaderValue>,
+    traceparent_repeated: bool,
+    tracestate: Option<&'a HeaderValue>,
+    tracestate_repeated: bool,
+}
+
+impl<'a> TraceContextFields<'a> {
+    /// Look both headers up in `headers`.
+    pub(crate) fn lookup(headers: &'a HeaderMap) -> Self {
+        let mut fields = TraceContextFields::default();
+        for value in headers.get_all(traceparent_name()) {
+            fields.note_traceparent(value);
+        }
+        let mut states = headers.get_all(tracestate_name()).iter();
+        fields.tracestate = states.next();
+        fields.tracestate_repeated = states.next().is_some();
+        fields
     }
-    // Parsing the raw bytes rejects what `field_text` would turn into an
-    // empty (invalid) value, without scanning the value twice.
-    let parent = TraceParent::parse_field(first.as_bytes())?;
-    let mut states = headers.get_all(tracestate).iter();
-    Some(match states.next() {
-        None => parent.into_remote_span_context(&[]),
-        Some(one) => match states.next() {
-            None => parent.into_remote_span_context(&[field_text(one)]),
-            Some(two) => {
-                let fields: Vec<&str> = [one, two]
-                    .into_iter()
-                    .chain(states)
+
+    /// A `traceparent` value, in header order.
+    #[inline]
+    pub(crate) fn note_traceparent(&mut self, value: &'a HeaderValue) {
+        if self.traceparent.is_some() {
+            self.traceparent_repeated = true;
+        } else {
+            self.traceparent = Some(value);
+        }
+    }
+
+    /// A `tracestate` value, in header order.
+    #[inline]
+    pub(crate) fn note_tracestate(&mut self, value: &'a HeaderValue) {
+        if self.tracestate.is_some() {
+            self.tracestate_repeated = true;
+        } else {
+            self.tracestate = Some(value);
+        }
+    }
+
+    /// The remote span context these fields carry: exactly one valid
+    /// `traceparent` field (two or more make it invalid), with the trace
+    /// state of every `tracestate` field in order (read again from
+    /// `headers`, the map the fields come from, when there are several);
+    /// `None` without a valid parent, and then `tracestate` is not read.
+    pub(crate) fn remote_span_context(&self, headers: &HeaderMap) -> Option<SpanContext> {
+        if self.traceparent_repeated {
+            return None;
+        }
+        // Parsing the raw bytes rejects what `field_text` would turn into
+        // an empty (invalid) value, without scanning the value twice.
+        let parent = TraceParent::parse_field(self.traceparent?.as_bytes())?;
+        Some(match self.tracestate {
+            None => parent.into_remote_span_context(&[]),
+            Some(one) if !self.tracestate_repeated => {
+                parent.into_remote_span_context(&[field_text(one)])
+            }
+            Some(_) => {
+                let fields: Vec<&str> = headers
+                    .get_all(tracestate_name())
+                    .iter()
                     .map(field_text)
                     .collect();
                 parent.into_remote_span_context(&fields)
             }
-        },
-    })
+        })
+    }
+}
+
+/// The remote span context `headers` carry (see
+/// [`TraceContextFields::remote_span_context`]).
+pub(crate) fn remote_span_context(headers: &HeaderMap) -> Option<SpanContext> {
+    TraceContextFields::lookup(headers).remote_span_context(headers)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 use super::describe::describe;
 use super::layer::ServerSettings;
+use super::request_headers::RequestHeaders;
 use crate::active_span::ActiveSpan;
 use crate::future::ResponseFuture;
 use crate::request_info::RequestInfo;
@@ -74,7 +75,10 @@ where
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let settings = &*self.settings;
-        let parent = settings.propagation.extract(request.headers());
+        let known = RequestHeaders::read(request.headers());
+        let parent = settings
+            .propagation
+            .extract_with_fields(request.headers(), &known.trace_context);
         if settings.skip.matches(request.uri().path()) {
             let future = {
                 let _attached = parent.clone().attach();
@@ -83,7 +87,7 @@ where
             return ResponseFuture::new(future.with_context(parent), None, None);
         }
 
-        let described = describe(&request, &self.info, &settings.request_headers);
+        let described = describe(&request, &self.info, &settings.request_headers, &known);
         // Fields set in place: `with_attributes` would collect the vector
         // again and each builder call moves the whole builder.
         let builder = SpanBuilder {
