@@ -10,7 +10,6 @@ use crate::response_header::traceparent_value;
 use crate::status::Side;
 use crate::tracer::SpanTracer;
 use http::{Request, Response};
-use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::{SpanBuilder, SpanKind, TraceContextExt};
 use std::fmt;
 use std::sync::Arc;
@@ -84,7 +83,7 @@ where
                 let _attached = parent.clone().attach();
                 self.inner.call(request)
             };
-            return ResponseFuture::new(future.with_context(parent), None, None);
+            return ResponseFuture::untraced(future, parent);
         }
 
         let described = describe(&request, &self.info, &settings.request_headers, &known);
@@ -107,11 +106,11 @@ where
             self.inner.call(request)
         };
         let active = ActiveSpan::new(
-            cx.clone(),
+            cx,
             Side::Server,
             described.protocol,
             settings.response_headers.clone(),
         );
-        ResponseFuture::new(future.with_context(cx), Some(active), traceparent)
+        ResponseFuture::traced(future, active, traceparent)
     }
 }
