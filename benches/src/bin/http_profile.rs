@@ -2,10 +2,8 @@
 //! of `http_overhead`, in process (no sockets), untraced or with tracekit's
 //! server layer: the per-request cost of the layer alone, timed and
 //! repeatable under callgrind (`--toggle-collect=http_profile::run_loop*`).
-//! `passthrough` wraps the routes in a layer that does nothing: what axum's
-//! `Router::layer` costs any layer per request.
 //!
-//! `http_profile <untraced|tracekit|passthrough> [iterations]`
+//! `http_profile <untraced|tracekit> [iterations]`
 
 use axum::body::Body;
 use axum::extract::Path;
@@ -74,13 +72,7 @@ fn main() {
     let n: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(200_000);
     let exporter = CountingExporter::default();
     let provider = tracekit_provider(SameSampler::AlwaysOn, exporter.clone());
-    let mode = args.get(1).map_or("untraced", String::as_str);
-    let passthrough = mode == "passthrough";
-    let mut app = if passthrough {
-        routes().layer(tower::util::MapRequestLayer::new(
-            |r: http::Request<Body>| r,
-        ))
-    } else if traced {
+    let mut app = if traced {
         routes().layer(
             tracekit_axum::layer_builder()
                 .tracer(provider.tracer("http_profile"))
@@ -104,7 +96,7 @@ fn main() {
     let _ = provider.shutdown(Duration::from_secs(10));
     println!(
         "{}: {n} requests, {:.0} ns/request, {:.0} ns CPU/request, {bytes} body bytes, {} spans exported",
-        if traced || passthrough { mode } else { "untraced" },
+        if traced { "tracekit" } else { "untraced" },
         elapsed.as_nanos() as f64 / n as f64,
         cpu.as_nanos() as f64 / n as f64,
         exporter.count()
