@@ -64,14 +64,18 @@ impl Propagation {
     }
 
     /// [`Propagation::extract`] with the W3C fields of `headers` already
-    /// found.
+    /// found, when they were.
     pub(crate) fn extract_with_fields(
         &self,
         headers: &HeaderMap,
-        fields: &TraceContextFields<'_>,
+        fields: Option<&TraceContextFields<'_>>,
     ) -> Context {
         match self {
-            Propagation::TraceContext => match fields.remote_span_context(headers) {
+            Propagation::TraceContext => match fields
+                .copied()
+                .unwrap_or_else(|| TraceContextFields::lookup(headers))
+                .remote_span_context(headers)
+            {
                 Some(remote) => Context::new().with_remote_span_context(remote),
                 None => Context::new(),
             },
@@ -125,6 +129,13 @@ mod tests {
         assert_eq!(a.span().span_context(), b.span().span_context());
         assert!(b.span().span_context().is_remote());
         assert!(!direct.extract(&HeaderMap::new()).has_active_span());
+
+        // Fields found beforehand, or looked up when they were not.
+        let scanned = crate::trace_context_headers::TraceContextFields::lookup(&headers);
+        for fields in [Some(&scanned), None] {
+            let c = direct.extract_with_fields(&headers, fields);
+            assert_eq!(c.span().span_context(), b.span().span_context());
+        }
 
         let (mut out_a, mut out_b) = (HeaderMap::new(), HeaderMap::new());
         generic.inject(&b, &mut out_a);

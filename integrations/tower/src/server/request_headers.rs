@@ -20,8 +20,9 @@ pub(crate) struct RequestHeaders<'a> {
     pub(crate) x_forwarded_proto: Option<&'a HeaderValue>,
     pub(crate) user_agent: Option<&'a HeaderValue>,
     pub(crate) content_type: Option<&'a HeaderValue>,
-    /// The W3C trace context fields, for the propagation.
-    pub(crate) trace_context: TraceContextFields<'a>,
+    /// The W3C trace context fields, for the propagation; `None` when the
+    /// map was too large for one pass (they are looked up if needed).
+    pub(crate) trace_context: Option<TraceContextFields<'a>>,
 }
 
 impl<'a> RequestHeaders<'a> {
@@ -36,10 +37,11 @@ impl<'a> RequestHeaders<'a> {
                 x_forwarded_proto: headers.get(X_FORWARDED_PROTO),
                 user_agent: headers.get(USER_AGENT),
                 content_type: headers.get(CONTENT_TYPE),
-                trace_context: TraceContextFields::lookup(headers),
+                trace_context: None,
             };
         }
         let mut found = RequestHeaders::default();
+        let trace_context = found.trace_context.insert(TraceContextFields::default());
         for (name, value) in headers {
             let slot = if *name == HOST {
                 &mut found.host
@@ -54,10 +56,10 @@ impl<'a> RequestHeaders<'a> {
             } else if *name == X_FORWARDED_PROTO {
                 &mut found.x_forwarded_proto
             } else if name == traceparent_name() {
-                found.trace_context.note_traceparent(value);
+                trace_context.note_traceparent(value);
                 continue;
             } else if name == tracestate_name() {
-                found.trace_context.note_tracestate(value);
+                trace_context.note_tracestate(value);
                 continue;
             } else {
                 continue;
@@ -148,6 +150,7 @@ mod tests {
             let expected = crate::trace_context_headers::remote_span_context(&headers);
             let scanned = RequestHeaders::read(&headers)
                 .trace_context
+                .expect("scanned")
                 .remote_span_context(&headers);
             assert_eq!(scanned, expected, "{case:?}");
             let mut many = headers.clone();
@@ -158,9 +161,9 @@ mod tests {
                     HeaderValue::from_static("x"),
                 );
             }
-            let looked_up = RequestHeaders::read(&many)
-                .trace_context
-                .remote_span_context(&many);
+            // Past the scan limit they are left to a lookup.
+            assert!(RequestHeaders::read(&many).trace_context.is_none());
+            let looked_up = TraceContextFields::lookup(&many).remote_span_context(&many);
             assert_eq!(looked_up, expected, "{case:?}");
         }
         let mut two_states = HeaderMap::new();
@@ -169,6 +172,7 @@ mod tests {
         two_states.append("tracestate", HeaderValue::from_static("b=2"));
         let sc = RequestHeaders::read(&two_states)
             .trace_context
+            .expect("scanned")
             .remote_span_context(&two_states)
             .expect("valid parent");
         assert_eq!(sc.trace_state().header(), "a=1,b=2");

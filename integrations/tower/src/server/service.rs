@@ -77,7 +77,7 @@ where
         let known = RequestHeaders::read(request.headers());
         let parent = settings
             .propagation
-            .extract_with_fields(request.headers(), &known.trace_context);
+            .extract_with_fields(request.headers(), known.trace_context.as_ref());
         if settings.skip.matches(request.uri().path()) {
             let future = {
                 let _attached = parent.clone().attach();
