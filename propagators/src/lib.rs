@@ -88,7 +88,7 @@ pub use composite::CompositePropagator;
 pub use env::{from_env, from_env_value, OTEL_PROPAGATORS};
 pub use jaeger::{JaegerPropagator, JAEGER_BAGGAGE_PREFIX, JAEGER_HEADER};
 pub use trace_context::{TraceContextPropagator, TRACEPARENT_HEADER, TRACESTATE_HEADER};
-pub use traceparent::TRACE_FLAG_RANDOM;
+pub use traceparent::{TraceParent, TRACE_FLAG_RANDOM};
 pub use tracestate::{
     is_valid_tracestate_key, is_valid_tracestate_value, with_leftmost_entry, MAX_TRACESTATE_MEMBERS,
 };

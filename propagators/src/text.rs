@@ -18,6 +18,18 @@ pub(crate) fn trim_ows(value: &str) -> &str {
     value.get(start..end).unwrap_or_default()
 }
 
+/// [`trim_ows`] of raw bytes.
+#[inline]
+pub(crate) fn trim_ows_bytes(mut bytes: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = bytes {
+        bytes = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = bytes {
+        bytes = rest;
+    }
+    bytes
+}
+
 /// Splits at the first `byte` (which must be ASCII).
 #[inline]
 pub(crate) fn split_once_byte(value: &str, byte: u8) -> Option<(&str, &str)> {

@@ -2,11 +2,11 @@
 //! `tracestate`), Level 1 plus the Level 2 `random` trace flag.
 
 use crate::traceparent::{ascii_to_string, format_traceparent, parse_traceparent};
-use crate::tracestate::{format_tracestate, parse_tracestate};
+use crate::tracestate::format_tracestate;
 use opentelemetry::propagation::{
     text_map_propagator::FieldIter, Extractor, Injector, TextMapPropagator,
 };
-use opentelemetry::trace::{SpanContext, TraceContextExt, TraceState};
+use opentelemetry::trace::{SpanContext, TraceContextExt};
 use opentelemetry::Context;
 use std::sync::OnceLock;
 
@@ -81,17 +81,10 @@ impl TraceContextPropagator {
             return None;
         };
         let parent = parse_traceparent(traceparent)?;
-        let trace_state = match extractor.get_all(TRACESTATE_HEADER) {
-            Some(fields) => parse_tracestate(&fields).unwrap_or(TraceState::NONE),
-            None => TraceState::NONE,
-        };
-        Some(SpanContext::new(
-            parent.trace_id,
-            parent.parent_id,
-            parent.flags,
-            true,
-            trace_state,
-        ))
+        Some(match extractor.get_all(TRACESTATE_HEADER) {
+            Some(fields) => parent.into_remote_span_context(&fields),
+            None => parent.into_remote_span_context(&[]),
+        })
     }
 
     /// Writes the `traceparent` (and `tracestate` if any) of `span_context`
@@ -133,7 +126,7 @@ impl TextMapPropagator for TraceContextPropagator {
 mod tests {
     use super::*;
     use crate::FieldCarrier;
-    use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
+    use opentelemetry::trace::{SpanId, TraceFlags, TraceId, TraceState};
     use std::collections::HashMap;
 
     const TRACE: u128 = 0x1234_5678_9012_3456_7890_1234_5678_9012;

@@ -2,8 +2,9 @@
 //! versions forward-compatibly) and formatting (always version `00`).
 
 use crate::hex::{parse_lower_hex_u128, parse_lower_hex_u64, parse_lower_hex_u8, write_lower_hex};
-use crate::text::trim_ows;
-use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
+use crate::text::trim_ows_bytes;
+use crate::tracestate::parse_tracestate;
+use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
 
 /// Length of a version `00` `traceparent` value, and the minimum length of
 /// any higher version.
@@ -17,12 +18,88 @@ pub const TRACE_FLAG_RANDOM: TraceFlags = TraceFlags::new(0x02);
 /// `random`); every other bit is reserved and sent as zero.
 pub(crate) const KNOWN_TRACE_FLAGS: u8 = 0x03;
 
-/// The three values carried by a valid `traceparent`.
+/// The three values carried by a valid `traceparent` field: the remote
+/// parent of a trace, before its `tracestate` is known.
+///
+/// ```
+/// use tracekit_propagators::TraceParent;
+///
+/// let parent = TraceParent::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+///     .expect("valid");
+/// let remote = parent.into_remote_span_context(&["congo=t61rcWkgMzE"]);
+/// assert!(remote.is_remote() && remote.is_sampled());
+/// assert_eq!(remote.trace_state().header(), "congo=t61rcWkgMzE");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct TraceParent {
+pub struct TraceParent {
     pub(crate) trace_id: TraceId,
     pub(crate) parent_id: SpanId,
     pub(crate) flags: TraceFlags,
+}
+
+impl TraceParent {
+    /// Parses one `traceparent` field value, as
+    /// [`TraceContextPropagator`](crate::TraceContextPropagator) does: `None`
+    /// for anything the recommendation says must be ignored (see the
+    /// propagator's documentation).
+    #[inline]
+    pub fn parse(value: &str) -> Option<Self> {
+        parse_traceparent(value)
+    }
+
+    /// Parses one raw field value (the bytes of an HTTP header), with the
+    /// rules of [`TraceParent::parse`]; a value holding any byte that is not
+    /// visible ASCII, space or tab (a value that is not a string) is
+    /// invalid, wherever that byte is.
+    #[inline]
+    pub fn parse_field(value: &[u8]) -> Option<Self> {
+        let b = trim_ows_bytes(value);
+        let parent = parse_trimmed(b)?;
+        // The first 55 bytes passed the parser (digits and dashes); what a
+        // higher version may add after them must still be text.
+        if b[TRACEPARENT_LEN..].iter().all(|&c| is_field_text(c)) {
+            Some(parent)
+        } else {
+            None
+        }
+    }
+
+    /// The trace id.
+    #[inline]
+    pub fn trace_id(&self) -> TraceId {
+        self.trace_id
+    }
+
+    /// The parent span id.
+    #[inline]
+    pub fn parent_id(&self) -> SpanId {
+        self.parent_id
+    }
+
+    /// The trace flags (`sampled` and `random` kept, other bits cleared).
+    #[inline]
+    pub fn flags(&self) -> TraceFlags {
+        self.flags
+    }
+
+    /// The remote span context of this parent with the trace state of the
+    /// carrier's `tracestate` field values (in order; none gives an empty
+    /// trace state, an invalid combined list is dropped as a whole).
+    pub fn into_remote_span_context(self, tracestate_fields: &[&str]) -> SpanContext {
+        let trace_state = if tracestate_fields.is_empty() {
+            TraceState::NONE
+        } else {
+            parse_tracestate(tracestate_fields).unwrap_or(TraceState::NONE)
+        };
+        SpanContext::new(self.trace_id, self.parent_id, self.flags, true, trace_state)
+    }
+}
+
+/// Whether `b` may appear in a field value read as a string: visible ASCII,
+/// space or horizontal tab.
+#[inline]
+fn is_field_text(b: u8) -> bool {
+    (b' '..=b'~').contains(&b) || b == b'\t'
 }
 
 /// Parses one `traceparent` field value.
@@ -34,7 +111,12 @@ pub(crate) struct TraceParent {
 /// something else than `-`, non-lowercase-hex ids or flags, and all-zero ids.
 /// Unknown flag bits are cleared.
 pub(crate) fn parse_traceparent(value: &str) -> Option<TraceParent> {
-    let b = trim_ows(value).as_bytes();
+    parse_trimmed(trim_ows_bytes(value.as_bytes()))
+}
+
+/// [`parse_traceparent`] of a value without surrounding whitespace.
+#[inline]
+fn parse_trimmed(b: &[u8]) -> Option<TraceParent> {
     if b.len() < TRACEPARENT_LEN || b[2] != b'-' {
         return None;
     }
@@ -258,5 +340,55 @@ mod tests {
             b"00-00000000000000000000000000000001-0000000000000002-01"
         );
         assert_eq!(ascii_to_string(&buf).len(), TRACEPARENT_LEN);
+    }
+
+    #[test]
+    fn raw_fields_parse_like_strings_unless_they_hold_non_text_bytes() {
+        const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        for value in [
+            TP,
+            " \t00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\t ",
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future~ok",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "",
+            "   ",
+            "00",
+        ] {
+            assert_eq!(
+                TraceParent::parse_field(value.as_bytes()),
+                TraceParent::parse(value),
+                "{value:?}"
+            );
+        }
+        assert!(TraceParent::parse_field(TP.as_bytes()).is_some());
+        // A byte that is not text anywhere makes the whole field invalid,
+        // even in the part a higher version may add.
+        for bad in [
+            &b"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-\xff"[..],
+            b"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-\x7f",
+            b"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-\n",
+            b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0\xff",
+            b"\x0000-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ] {
+            assert_eq!(TraceParent::parse_field(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn accessors_and_remote_span_context() {
+        let parent = ok("00-12345678901234567890123456789012-1234567890123456-03");
+        assert_eq!(parent.trace_id(), TraceId::from(TRACE));
+        assert_eq!(parent.parent_id(), SpanId::from(SPAN));
+        assert_eq!(parent.flags().to_u8(), 0x03);
+        let sc = parent.into_remote_span_context(&[]);
+        assert!(sc.is_remote() && sc.is_sampled() && sc.is_valid());
+        assert_eq!(sc.trace_state(), &TraceState::NONE);
+        let sc = parent.into_remote_span_context(&["a=1", "b=2"]);
+        assert_eq!(sc.trace_state().header(), "a=1,b=2");
+        // An invalid combined list is dropped as a whole.
+        let sc = parent.into_remote_span_context(&["a=1", "a=2"]);
+        assert_eq!(sc.trace_state(), &TraceState::NONE);
     }
 }

@@ -52,7 +52,8 @@ pub struct ActiveSpan {
     response_capture: Option<Arc<HeaderCapture>>,
     status_code: Option<u16>,
     grpc_status: Option<i64>,
-    failure: Option<Failure>,
+    // Boxed: rare, and the span travels by value in futures and bodies.
+    failure: Option<Box<Failure>>,
     ended: bool,
 }
 
@@ -124,10 +125,10 @@ impl ActiveSpan {
     /// `message` is not empty.
     pub fn fail(&mut self, error_type: impl Into<Cow<'static, str>>, message: String) {
         if self.failure.is_none() {
-            self.failure = Some(Failure {
+            self.failure = Some(Box::new(Failure {
                 error_type: error_type.into(),
                 message,
-            });
+            }));
         }
     }
 
@@ -160,7 +161,7 @@ impl ActiveSpan {
                 }
             }
         }
-        if let Some(failure) = self.failure.take() {
+        if let Some(failure) = self.failure.take().map(|boxed| *boxed) {
             if !failure.message.is_empty() {
                 span.add_event(
                     EXCEPTION_EVENT,

@@ -12,41 +12,68 @@ use http::Uri;
 
 /// The port a scheme uses when none is written.
 pub fn default_port(scheme: &str) -> Option<u16> {
-    if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("ws") {
-        Some(80)
-    } else if scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("wss") {
-        Some(443)
-    } else {
-        None
+    match scheme {
+        // The usual spellings first: no case folding.
+        "http" => Some(80),
+        "https" => Some(443),
+        _ if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("ws") => Some(80),
+        _ if scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("wss") => {
+            Some(443)
+        }
+        _ => None,
     }
 }
 
 /// Split `host[:port]` (IPv6 in brackets) into the host, without
 /// brackets, and the port if one is written and valid.
 pub fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
-    // Byte searches: this runs on every request, on a few ASCII bytes
-    // (`@`, `:`, `[` and `]` are ASCII, so every index is a char boundary).
-    let after_userinfo = last_index_of(authority.as_bytes(), b'@').map_or(0, |at| at + 1);
-    let authority = authority[after_userinfo..].trim();
-    if authority.is_empty() {
+    // One pass over the bytes (this runs on every request): where the
+    // userinfo ends, and the colons after it. `@` and `:` are ASCII, so
+    // every index found is a char boundary.
+    let mut start = 0;
+    let mut last_colon = None;
+    let mut several_colons = false;
+    for (i, &b) in authority.as_bytes().iter().enumerate() {
+        if b == b'@' {
+            start = i + 1;
+            last_colon = None;
+            several_colons = false;
+        } else if b == b':' {
+            several_colons |= last_colon.is_some();
+            last_colon = Some(i);
+        }
+    }
+    let rest = &authority[start..];
+    let trimmed = trim(rest);
+    if trimmed.is_empty() {
         return None;
     }
-    if let Some(rest) = authority.strip_prefix('[') {
-        let (host, after) = rest.split_once(']')?;
+    if let Some(inner) = trimmed.strip_prefix('[') {
+        let (host, after) = inner.split_once(']')?;
         let port = after.strip_prefix(':').and_then(|p| p.parse().ok());
         return Some((host, port));
     }
-    match last_index_of(authority.as_bytes(), b':') {
+    match last_colon {
         // More than one colon without brackets: a bare IPv6 address.
-        Some(colon) if authority.as_bytes()[..colon].contains(&b':') => Some((authority, None)),
-        Some(colon) => Some((&authority[..colon], authority[colon + 1..].parse().ok())),
-        None => Some((authority, None)),
+        Some(_) if several_colons => Some((trimmed, None)),
+        Some(colon) => {
+            // Colons are not whitespace: the last one is inside `trimmed`.
+            let colon = colon - start - (rest.len() - rest.trim_start().len());
+            Some((&trimmed[..colon], trimmed[colon + 1..].parse().ok()))
+        }
+        None => Some((trimmed, None)),
     }
 }
 
-/// The index of the last `byte` in `bytes`.
-fn last_index_of(bytes: &[u8], byte: u8) -> Option<usize> {
-    bytes.iter().rposition(|&b| b == byte)
+/// `value.trim()`, skipped when both ends are visible ASCII (nothing to
+/// trim: any other whitespace starts with a non-ASCII byte).
+#[inline]
+fn trim(value: &str) -> &str {
+    match value.as_bytes() {
+        [first, .., last] if first.is_ascii_graphic() && last.is_ascii_graphic() => value,
+        [only] if only.is_ascii_graphic() => value,
+        _ => value.trim(),
+    }
 }
 
 /// Host and port of the server a request addressed: the URI's authority
@@ -123,6 +150,45 @@ mod tests {
         assert_eq!(split_host_port("h:notaport"), Some(("h", None)));
         assert_eq!(split_host_port(""), None);
         assert_eq!(split_host_port("[::1"), None);
+        assert_eq!(split_host_port(" h:2 "), Some(("h", Some(2))));
+        assert_eq!(split_host_port("a:b@\u{a0}h:3"), Some(("h", Some(3))));
+    }
+
+    /// The reading before the one-pass version: two searches and a trim.
+    fn reference_split(authority: &str) -> Option<(&str, Option<u16>)> {
+        let after_userinfo = authority.rfind('@').map_or(0, |at| at + 1);
+        let authority = authority[after_userinfo..].trim();
+        if authority.is_empty() {
+            return None;
+        }
+        if let Some(rest) = authority.strip_prefix('[') {
+            let (host, after) = rest.split_once(']')?;
+            let port = after.strip_prefix(':').and_then(|p| p.parse().ok());
+            return Some((host, port));
+        }
+        match authority.rfind(':') {
+            Some(colon) if authority[..colon].contains(':') => Some((authority, None)),
+            Some(colon) => Some((&authority[..colon], authority[colon + 1..].parse().ok())),
+            None => Some((authority, None)),
+        }
+    }
+
+    #[test]
+    fn one_pass_split_agrees_with_the_reference_on_every_short_input() {
+        let pieces = [
+            "h", "1", ":", "@", "[", "]", " ", "\t", "\u{a0}", "\u{3000}",
+        ];
+        let mut inputs = vec![String::new()];
+        for _ in 0..5 {
+            let longer: Vec<String> = inputs
+                .iter()
+                .flat_map(|s| pieces.iter().map(move |p| format!("{s}{p}")))
+                .collect();
+            for input in &longer {
+                assert_eq!(split_host_port(input), reference_split(input), "{input:?}");
+            }
+            inputs = longer;
+        }
     }
 
     #[test]
@@ -152,6 +218,10 @@ mod tests {
         );
         assert_eq!(forwarded_client(&headers), None);
         assert_eq!(default_port("HTTPS"), Some(443));
+        assert_eq!(default_port("http"), Some(80));
+        assert_eq!(default_port("https"), Some(443));
+        assert_eq!(default_port("Ws"), Some(80));
+        assert_eq!(default_port("wss"), Some(443));
         assert_eq!(default_port("ftp"), None);
     }
 }

@@ -3,14 +3,24 @@
 
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use opentelemetry::propagation::{Extractor, Injector};
+use tracekit_propagators::{TRACEPARENT_HEADER, TRACESTATE_HEADER};
 
 /// Propagation fields looked up on every request, as ready header names so
-/// the lookup skips parsing the name.
-static WELL_KNOWN: [HeaderName; 3] = [
-    HeaderName::from_static("traceparent"),
-    HeaderName::from_static("tracestate"),
+/// the lookup skips parsing the name: `traceparent`, `tracestate`,
+/// `baggage`.
+pub(crate) static WELL_KNOWN: [HeaderName; 3] = [
+    HeaderName::from_static(TRACEPARENT_HEADER),
+    HeaderName::from_static(TRACESTATE_HEADER),
     HeaderName::from_static("baggage"),
 ];
+
+/// A field value as the text propagators read: a value that is not visible
+/// ASCII (with spaces and tabs) reads as empty, which no propagator
+/// accepts, so it still counts as an occurrence.
+#[inline]
+pub(crate) fn field_text(value: &HeaderValue) -> &str {
+    value.to_str().unwrap_or("")
+}
 
 /// The ready header name for `key`, if it is a well-known field.
 fn well_known(key: &str) -> Option<&'static HeaderName> {
@@ -49,7 +59,7 @@ impl Extractor for HeaderExtractor<'_> {
             Some(name) => self.0.get_all(name),
             None => self.0.get_all(key),
         };
-        let values: Vec<&str> = all.iter().map(|v| v.to_str().unwrap_or("")).collect();
+        let values: Vec<&str> = all.iter().map(field_text).collect();
         if values.is_empty() {
             None
         } else {

@@ -4,7 +4,7 @@ use crate::active_span::{panic_message, ActiveSpan};
 use crate::body::TracedBody;
 use crate::response_header::add_traceparent;
 use http::{HeaderValue, Response};
-use opentelemetry::context::WithContext;
+use opentelemetry::Context as OtelContext;
 use pin_project_lite::pin_project;
 use std::fmt;
 use std::future::Future;
@@ -21,22 +21,35 @@ pin_project! {
     /// and hands the span on to the response body.
     pub struct ResponseFuture<F> {
         #[pin]
-        inner: WithContext<F>,
+        inner: F,
+        // The span, whose context is current while `inner` is polled.
         span: Option<ActiveSpan>,
+        // Without a span (a skipped path): the context current while
+        // `inner` is polled.
+        cx: Option<OtelContext>,
         traceparent: Option<HeaderValue>,
     }
 }
 
 impl<F> ResponseFuture<F> {
-    pub(crate) fn new(
-        inner: WithContext<F>,
-        span: Option<ActiveSpan>,
-        traceparent: Option<HeaderValue>,
-    ) -> Self {
+    /// `inner` polled in `span`'s context; `traceparent` is added to the
+    /// response headers.
+    pub(crate) fn traced(inner: F, span: ActiveSpan, traceparent: Option<HeaderValue>) -> Self {
         ResponseFuture {
             inner,
-            span,
+            span: Some(span),
+            cx: None,
             traceparent,
+        }
+    }
+
+    /// `inner` polled in `cx`, without a span.
+    pub(crate) fn untraced(inner: F, cx: OtelContext) -> Self {
+        ResponseFuture {
+            inner,
+            span: None,
+            cx: Some(cx),
+            traceparent: None,
         }
     }
 }
@@ -59,7 +72,14 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let inner = this.inner;
-        let result = match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+        let current = match (this.span.as_ref(), this.cx.as_ref()) {
+            (Some(span), _) => Some(span.context()),
+            (None, current) => current,
+        };
+        let attached = current.map(|current| current.clone().attach());
+        let polled = catch_unwind(AssertUnwindSafe(|| inner.poll(cx)));
+        drop(attached);
+        let result = match polled {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(result)) => result,
             Err(payload) => {

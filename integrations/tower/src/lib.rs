@@ -13,7 +13,9 @@
 //! `tracekit::init()` installs (`OTEL_PROPAGATORS`, default
 //! `tracecontext,baggage`). Any tracer can be given instead
 //! ([`TracekitLayerBuilder::tracer`]), for example a `tracekit::Tracer`
-//! for the fastest path.
+//! for the fastest path; given `tracekit_propagators::TraceContextPropagator`
+//! as the propagator, the server reads `traceparent` and `tracestate`
+//! straight from the header map ([`Propagation::TraceContext`]).
 //!
 //! # Server spans
 //!
@@ -146,6 +148,7 @@ mod skip;
 pub mod status;
 #[cfg(test)]
 mod test_support;
+mod trace_context_headers;
 mod tracer;
 mod url_template;
 

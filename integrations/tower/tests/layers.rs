@@ -8,6 +8,7 @@ use http_body_util::{BodyExt, Full, StreamBody};
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt};
 use opentelemetry::Context;
 use std::convert::Infallible;
+use std::future::Future as _;
 use tower::{service_fn, Layer, ServiceExt};
 use tracekit::testing::{attribute, TestProvider};
 use tracekit_propagators::TraceContextPropagator;
@@ -245,4 +246,44 @@ async fn client_layer_injects_and_marks_errors() {
         test.spans().get("GET").status,
         Status::error("connection refused")
     );
+}
+
+#[tokio::test]
+async fn the_context_is_current_on_every_poll_and_only_then() {
+    let test = TestProvider::new();
+    let layer = server(&test).skip_path("/health").build();
+    let service = layer.layer(service_fn(|_req: Request<()>| async {
+        let before = Context::current().span().span_context().clone();
+        // Suspended and polled again: still current, and not outside.
+        tokio::task::yield_now().await;
+        let after = Context::current().span().span_context().clone();
+        assert_eq!(before, after);
+        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(
+            after.span_id().to_string(),
+        ))))
+    }));
+    for path in ["/traced", "/health"] {
+        let request = Request::get(path)
+            .header("traceparent", PARENT)
+            .body(())
+            .unwrap();
+        let mut future = std::pin::pin!(service.clone().oneshot(request));
+        let response = std::future::poll_fn(|cx| {
+            let polled = future.as_mut().poll(cx);
+            // Between polls the caller's (empty) context is current again.
+            assert!(!Context::current().has_active_span());
+            polled
+        })
+        .await
+        .unwrap();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let span_id = String::from_utf8(body.to_vec()).unwrap();
+        if path == "/health" {
+            // The incoming context: the remote parent.
+            assert_eq!(span_id, "00f067aa0ba902b7");
+        } else {
+            let spans = test.spans();
+            assert_eq!(span_id, spans.get("GET").span_context.span_id().to_string());
+        }
+    }
 }

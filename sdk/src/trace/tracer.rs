@@ -352,23 +352,30 @@ fn normalize_attributes(attributes: &mut Vec<KeyValue>, limits: &SpanLimits) -> 
 }
 
 /// Whether two attributes share a key. One pass sets a bit per key from its
-/// length and last byte; only when a bit is already set (a possible
-/// duplicate, rare for distinct keys) are the keys compared pairwise.
+/// length and first and last bytes; only a key whose bit is already set (a
+/// possible duplicate, rare for distinct keys) is compared with the keys
+/// before it.
 fn has_duplicate_keys(attributes: &[KeyValue]) -> bool {
     let mut seen = 0u64;
-    for kv in attributes {
-        let key = kv.key.as_str();
-        let last = key.as_bytes().last().copied().unwrap_or(0);
-        let bit = 1u64 << ((key.len().wrapping_mul(7) ^ usize::from(last)) & 63);
-        if seen & bit != 0 {
-            return attributes
-                .iter()
-                .enumerate()
-                .any(|(i, a)| attributes[i + 1..].iter().any(|b| b.key == a.key));
+    for (i, kv) in attributes.iter().enumerate() {
+        let bit = key_bit(kv.key.as_str());
+        if seen & bit != 0 && attributes[..i].iter().any(|a| a.key == kv.key) {
+            return true;
         }
         seen |= bit;
     }
     false
+}
+
+/// One of 64 bits for a key. The mix keeps the usual HTTP, RPC and network
+/// semantic-convention keys of one span apart, so that spans carrying them
+/// need no key comparison.
+#[inline]
+fn key_bit(key: &str) -> u64 {
+    let bytes = key.as_bytes();
+    let first = usize::from(bytes.first().copied().unwrap_or(0));
+    let last = usize::from(bytes.last().copied().unwrap_or(0));
+    1u64 << ((bytes.len().wrapping_mul(4) ^ last ^ first.wrapping_mul(6)) & 63)
 }
 
 fn limit_links(links: &mut Vec<Link>, limits: &SpanLimits) -> u32 {
@@ -449,9 +456,30 @@ mod tests {
         assert!(!has_duplicate_keys(&[]));
         assert!(!has_duplicate_keys(&[kv("a")]));
         assert!(has_duplicate_keys(&[kv("a"), kv("b"), kv("a")]));
-        // Same length and last byte (same bit), different keys.
-        assert!(!has_duplicate_keys(&[kv("xa"), kv("ya"), kv("za")]));
-        assert!(has_duplicate_keys(&[kv("xa"), kv("ya"), kv("xa")]));
+        // Different keys with the same bit.
+        let names: Vec<String> = (0..100).map(|i| format!("k{i}")).collect();
+        let (a, b) = names
+            .iter()
+            .enumerate()
+            .find_map(|(i, a)| {
+                let b = names[i + 1..].iter().find(|b| key_bit(b) == key_bit(a))?;
+                Some((a.clone(), b.clone()))
+            })
+            .expect("100 keys share some of 64 bits");
+        let kv_owned = |k: &str| KeyValue::new(k.to_owned(), 1_i64);
+        assert!(!has_duplicate_keys(&[kv_owned(&a), kv_owned(&b)]));
+        assert!(has_duplicate_keys(&[
+            kv_owned(&a),
+            kv_owned(&b),
+            kv_owned(&a)
+        ]));
+        // A shared bit early, the duplicate later.
+        assert!(has_duplicate_keys(&[
+            kv_owned(&a),
+            kv_owned(&b),
+            kv("c"),
+            kv("c")
+        ]));
         // Owned and static spellings of one key are duplicates.
         assert!(has_duplicate_keys(&[
             KeyValue::new("http.route", "/a"),
@@ -505,6 +533,28 @@ mod tests {
             &Context::new(),
         );
         assert_eq!(span.clock_start(), None);
+    }
+
+    #[test]
+    fn the_usual_http_server_keys_need_no_comparison() {
+        use opentelemetry_semantic_conventions::attribute as semconv;
+        let keys = [
+            semconv::SERVER_ADDRESS,
+            semconv::SERVER_PORT,
+            semconv::CLIENT_ADDRESS,
+            semconv::NETWORK_PROTOCOL_VERSION,
+            semconv::HTTP_REQUEST_METHOD,
+            semconv::HTTP_REQUEST_METHOD_ORIGINAL,
+            semconv::URL_SCHEME,
+            semconv::URL_PATH,
+            semconv::URL_QUERY,
+            semconv::USER_AGENT_ORIGINAL,
+            semconv::HTTP_ROUTE,
+            semconv::HTTP_RESPONSE_STATUS_CODE,
+            semconv::ERROR_TYPE,
+        ];
+        let all = keys.iter().fold(0u64, |seen, key| seen | key_bit(key));
+        assert_eq!(all.count_ones() as usize, keys.len());
     }
 
     #[test]

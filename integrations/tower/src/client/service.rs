@@ -9,7 +9,6 @@ use crate::status::Side;
 use crate::tracer::SpanTracer;
 use crate::url_template::UrlTemplate;
 use http::{Request, Response};
-use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::{SpanBuilder, SpanKind, TraceContextExt};
 use opentelemetry::Context;
 use std::fmt;
@@ -97,9 +96,9 @@ where
             settings.response_headers.clone(),
         );
         let future = {
-            let _attached = cx.clone().attach();
+            let _attached = cx.attach();
             self.inner.call(request)
         };
-        ResponseFuture::new(future.with_context(cx), Some(active), None)
+        ResponseFuture::traced(future, active, None)
     }
 }

@@ -60,14 +60,15 @@ fn interned_value(kind: Kind, value: &str) -> opentelemetry::Value {
     }
 }
 
-/// Name and attributes for the server span of `request`.
+/// Name and attributes for the server span of `request`, whose headers
+/// `known` were read from.
 pub(crate) fn describe<B, I: RequestInfo>(
     request: &Request<B>,
     info: &I,
     capture: &HeaderCapture,
+    known: &RequestHeaders<'_>,
 ) -> ServerRequest {
     let headers = request.headers();
-    let known = RequestHeaders::read(headers);
     let uri = request.uri();
     let mut attributes = Vec::with_capacity(12);
 
@@ -197,7 +198,12 @@ mod tests {
             .body(())
             .unwrap();
         let capture = HeaderCapture::new(HeaderSide::Request, ["x-request-id", "authorization"]);
-        let described = describe(&request, &Fixed, &capture);
+        let described = describe(
+            &request,
+            &Fixed,
+            &capture,
+            &RequestHeaders::read(request.headers()),
+        );
         assert_eq!(described.name, "GET /users/{id}");
         assert_eq!(described.protocol, Protocol::Http);
         let a = &described.attributes;
@@ -223,7 +229,12 @@ mod tests {
             .header("host", "example.com")
             .body(())
             .unwrap();
-        let described = describe(&request, &NoRequestInfo, &HeaderCapture::default());
+        let described = describe(
+            &request,
+            &NoRequestInfo,
+            &HeaderCapture::default(),
+            &RequestHeaders::read(request.headers()),
+        );
         assert_eq!(described.name, "HTTP");
         let a = &described.attributes;
         assert_eq!(get(a, HTTP_REQUEST_METHOD), Some("_OTHER".into()));
@@ -240,7 +251,12 @@ mod tests {
             .version(Version::HTTP_2)
             .body(())
             .unwrap();
-        let described = describe(&request, &Fixed, &HeaderCapture::default());
+        let described = describe(
+            &request,
+            &Fixed,
+            &HeaderCapture::default(),
+            &RequestHeaders::read(request.headers()),
+        );
         assert_eq!(described.name, "helloworld.Greeter/SayHello");
         assert_eq!(described.protocol, Protocol::Grpc);
         let a = &described.attributes;

@@ -2,6 +2,7 @@
 //! one pass.
 
 use crate::address::{X_FORWARDED_FOR, X_FORWARDED_PROTO};
+use crate::trace_context_headers::{traceparent_name, tracestate_name, TraceContextFields};
 use http::header::{HeaderMap, HeaderValue, CONTENT_TYPE, FORWARDED, HOST, USER_AGENT};
 
 /// Up to this many header values, one pass over the map is cheaper than a
@@ -9,7 +10,8 @@ use http::header::{HeaderMap, HeaderValue, CONTENT_TYPE, FORWARDED, HOST, USER_A
 /// `x-forwarded-proto` costs a loop over its bytes); beyond it, lookups.
 const SCAN_LIMIT: usize = 16;
 
-/// The first value of each header the server span reads.
+/// The first value of each header the server span reads, and the W3C
+/// trace context fields.
 #[derive(Debug, Default)]
 pub(crate) struct RequestHeaders<'a> {
     pub(crate) host: Option<&'a HeaderValue>,
@@ -18,6 +20,9 @@ pub(crate) struct RequestHeaders<'a> {
     pub(crate) x_forwarded_proto: Option<&'a HeaderValue>,
     pub(crate) user_agent: Option<&'a HeaderValue>,
     pub(crate) content_type: Option<&'a HeaderValue>,
+    /// The W3C trace context fields, for the propagation; `None` when the
+    /// map was too large for one pass (they are looked up if needed).
+    pub(crate) trace_context: Option<TraceContextFields<'a>>,
 }
 
 impl<'a> RequestHeaders<'a> {
@@ -32,9 +37,11 @@ impl<'a> RequestHeaders<'a> {
                 x_forwarded_proto: headers.get(X_FORWARDED_PROTO),
                 user_agent: headers.get(USER_AGENT),
                 content_type: headers.get(CONTENT_TYPE),
+                trace_context: None,
             };
         }
         let mut found = RequestHeaders::default();
+        let trace_context = found.trace_context.insert(TraceContextFields::default());
         for (name, value) in headers {
             let slot = if *name == HOST {
                 &mut found.host
@@ -48,6 +55,12 @@ impl<'a> RequestHeaders<'a> {
                 &mut found.x_forwarded_for
             } else if *name == X_FORWARDED_PROTO {
                 &mut found.x_forwarded_proto
+            } else if name == traceparent_name() {
+                trace_context.note_traceparent(value);
+                continue;
+            } else if name == tracestate_name() {
+                trace_context.note_tracestate(value);
+                continue;
             } else {
                 continue;
             };
@@ -106,5 +119,62 @@ mod tests {
         assert!(many.len() > SCAN_LIMIT);
         assert_eq!(values(&RequestHeaders::read(&many)), values(&scanned));
         assert_eq!(values(&RequestHeaders::read(&HeaderMap::new())), [None; 6]);
+    }
+
+    #[test]
+    fn one_pass_and_lookups_agree_on_the_trace_context() {
+        const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let cases: [&[(&str, &str)]; 5] = [
+            &[("host", "h"), ("traceparent", TP)],
+            &[("traceparent", TP), ("tracestate", "a=1"), ("x-other", "x")],
+            &[
+                ("TraceState", "a=1"),
+                ("traceparent", TP),
+                ("tracestate", "b=2"),
+            ],
+            &[
+                ("traceparent", TP),
+                ("traceparent", TP),
+                ("tracestate", "a=1"),
+            ],
+            &[("tracestate", "a=1"), ("user-agent", "u")],
+        ];
+        for case in cases {
+            let mut headers = HeaderMap::new();
+            for (name, value) in case {
+                headers.append(
+                    http::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                    HeaderValue::from_static(value),
+                );
+            }
+            let expected = crate::trace_context_headers::remote_span_context(&headers);
+            let scanned = RequestHeaders::read(&headers)
+                .trace_context
+                .expect("scanned")
+                .remote_span_context(&headers);
+            assert_eq!(scanned, expected, "{case:?}");
+            let mut many = headers.clone();
+            for i in 0..SCAN_LIMIT {
+                many.append(
+                    http::header::HeaderName::from_bytes(format!("x-filler-{i}").as_bytes())
+                        .unwrap(),
+                    HeaderValue::from_static("x"),
+                );
+            }
+            // Past the scan limit they are left to a lookup.
+            assert!(RequestHeaders::read(&many).trace_context.is_none());
+            let looked_up = TraceContextFields::lookup(&many).remote_span_context(&many);
+            assert_eq!(looked_up, expected, "{case:?}");
+        }
+        let mut two_states = HeaderMap::new();
+        two_states.append("traceparent", HeaderValue::from_static(TP));
+        two_states.append("tracestate", HeaderValue::from_static("a=1"));
+        two_states.append("tracestate", HeaderValue::from_static("b=2"));
+        let sc = RequestHeaders::read(&two_states)
+            .trace_context
+            .expect("scanned")
+            .remote_span_context(&two_states)
+            .expect("valid parent");
+        assert_eq!(sc.trace_state().header(), "a=1,b=2");
     }
 }

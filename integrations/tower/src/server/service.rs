@@ -2,6 +2,7 @@
 
 use super::describe::describe;
 use super::layer::ServerSettings;
+use super::request_headers::RequestHeaders;
 use crate::active_span::ActiveSpan;
 use crate::future::ResponseFuture;
 use crate::request_info::RequestInfo;
@@ -9,7 +10,6 @@ use crate::response_header::traceparent_value;
 use crate::status::Side;
 use crate::tracer::SpanTracer;
 use http::{Request, Response};
-use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::{SpanBuilder, SpanKind, TraceContextExt};
 use std::fmt;
 use std::sync::Arc;
@@ -74,19 +74,26 @@ where
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let settings = &*self.settings;
-        let parent = settings.propagation.extract(request.headers());
+        let known = RequestHeaders::read(request.headers());
+        let parent = settings
+            .propagation
+            .extract_with_fields(request.headers(), known.trace_context.as_ref());
         if settings.skip.matches(request.uri().path()) {
             let future = {
                 let _attached = parent.clone().attach();
                 self.inner.call(request)
             };
-            return ResponseFuture::new(future.with_context(parent), None, None);
+            return ResponseFuture::untraced(future, parent);
         }
 
-        let described = describe(&request, &self.info, &settings.request_headers);
-        let builder = SpanBuilder::from_name(described.name)
-            .with_kind(SpanKind::Server)
-            .with_attributes(described.attributes);
+        let described = describe(&request, &self.info, &settings.request_headers, &known);
+        // Fields set in place: `with_attributes` would collect the vector
+        // again and each builder call moves the whole builder.
+        let builder = SpanBuilder {
+            span_kind: Some(SpanKind::Server),
+            attributes: Some(described.attributes),
+            ..SpanBuilder::from_name(described.name)
+        };
         let span = settings.tracer.build_with_context(builder, &parent);
         let cx = parent.with_span(span);
         let traceparent = if settings.traceparent_response {
@@ -99,11 +106,11 @@ where
             self.inner.call(request)
         };
         let active = ActiveSpan::new(
-            cx.clone(),
+            cx,
             Side::Server,
             described.protocol,
             settings.response_headers.clone(),
         );
-        ResponseFuture::new(future.with_context(cx), Some(active), traceparent)
+        ResponseFuture::traced(future, active, traceparent)
     }
 }
