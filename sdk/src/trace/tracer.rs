@@ -359,12 +359,23 @@ fn has_duplicate_keys(attributes: &[KeyValue]) -> bool {
     let mut seen = 0u64;
     for (i, kv) in attributes.iter().enumerate() {
         let bit = key_bit(kv.key.as_str());
-        if seen & bit != 0 && attributes[..i].iter().any(|a| a.key == kv.key) {
+        if seen & bit != 0 && repeats_an_earlier_key(attributes, i) {
             return true;
         }
         seen |= bit;
     }
     false
+}
+
+/// Whether `attributes[i]`'s key is one of the keys before it; out of the
+/// filter's loop, which rarely needs it.
+#[cold]
+#[inline(never)]
+fn repeats_an_earlier_key(attributes: &[KeyValue], i: usize) -> bool {
+    match attributes.split_at_checked(i) {
+        Some((before, [kv, ..])) => before.iter().any(|a| a.key == kv.key),
+        _ => false,
+    }
 }
 
 /// One of 64 bits for a key. The mix keeps the usual HTTP, RPC and network
