@@ -5,7 +5,22 @@
 /// around a field value or list member.
 #[inline]
 pub(crate) fn trim_ows(value: &str) -> &str {
-    let bytes = value.as_bytes();
+    let (start, end) = ows_bounds(value.as_bytes());
+    // Both ends sit next to ASCII bytes or at the ends: char boundaries.
+    value.get(start..end).unwrap_or_default()
+}
+
+/// [`trim_ows`] of raw bytes.
+#[inline]
+pub(crate) fn trim_ows_bytes(bytes: &[u8]) -> &[u8] {
+    let (start, end) = ows_bounds(bytes);
+    bytes.get(start..end).unwrap_or_default()
+}
+
+/// Where `bytes` starts and ends once the surrounding spaces and tabs are
+/// left out.
+#[inline]
+fn ows_bounds(bytes: &[u8]) -> (usize, usize) {
     let mut start = 0;
     let mut end = bytes.len();
     while start < end && matches!(bytes[start], b' ' | b'\t') {
@@ -14,20 +29,7 @@ pub(crate) fn trim_ows(value: &str) -> &str {
     while end > start && matches!(bytes[end - 1], b' ' | b'\t') {
         end -= 1;
     }
-    // Both ends sit next to ASCII bytes or at the ends: char boundaries.
-    value.get(start..end).unwrap_or_default()
-}
-
-/// [`trim_ows`] of raw bytes.
-#[inline]
-pub(crate) fn trim_ows_bytes(mut bytes: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = bytes {
-        bytes = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = bytes {
-        bytes = rest;
-    }
-    bytes
+    (start, end)
 }
 
 /// Splits at the first `byte` (which must be ASCII).
