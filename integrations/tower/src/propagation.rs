@@ -4,7 +4,7 @@ use crate::carrier::{HeaderExtractor, HeaderInjector};
 use crate::trace_context_headers::{remote_span_context, TraceContextFields};
 use http::HeaderMap;
 use opentelemetry::propagation::TextMapPropagator;
-use opentelemetry::trace::TraceContextExt;
+use opentelemetry::trace::{SpanContext, TraceContextExt};
 use opentelemetry::{global, Context};
 use std::any::Any;
 use std::fmt;
@@ -56,10 +56,7 @@ impl Propagation {
                 p.extract_with_context(&Context::new(), &extractor)
             }),
             Propagation::Explicit(p) => p.extract_with_context(&Context::new(), &extractor),
-            Propagation::TraceContext => match remote_span_context(headers) {
-                Some(remote) => Context::new().with_remote_span_context(remote),
-                None => Context::new(),
-            },
+            Propagation::TraceContext => remote_context(remote_span_context(headers)),
         }
     }
 
@@ -71,14 +68,12 @@ impl Propagation {
         fields: Option<&TraceContextFields<'_>>,
     ) -> Context {
         match self {
-            Propagation::TraceContext => match fields
-                .copied()
-                .unwrap_or_else(|| TraceContextFields::lookup(headers))
-                .remote_span_context(headers)
-            {
-                Some(remote) => Context::new().with_remote_span_context(remote),
-                None => Context::new(),
-            },
+            Propagation::TraceContext => remote_context(
+                fields
+                    .copied()
+                    .unwrap_or_else(|| TraceContextFields::lookup(headers))
+                    .remote_span_context(headers),
+            ),
             _ => self.extract(headers),
         }
     }
@@ -95,6 +90,14 @@ impl Propagation {
                 TraceContextPropagator::new().inject_context(cx, &mut injector)
             }
         }
+    }
+}
+
+/// A fresh context holding `remote` as its (remote) parent, or an empty one.
+fn remote_context(remote: Option<SpanContext>) -> Context {
+    match remote {
+        Some(remote) => Context::new().with_remote_span_context(remote),
+        None => Context::new(),
     }
 }
 

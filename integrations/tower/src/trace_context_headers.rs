@@ -36,30 +36,22 @@ impl<'a> TraceContextFields<'a> {
         for value in headers.get_all(traceparent_name()) {
             fields.note_traceparent(value);
         }
-        let mut states = headers.get_all(tracestate_name()).iter();
-        fields.tracestate = states.next();
-        fields.tracestate_repeated = states.next().is_some();
+        for value in headers.get_all(tracestate_name()) {
+            fields.note_tracestate(value);
+        }
         fields
     }
 
     /// A `traceparent` value, in header order.
     #[inline]
     pub(crate) fn note_traceparent(&mut self, value: &'a HeaderValue) {
-        if self.traceparent.is_some() {
-            self.traceparent_repeated = true;
-        } else {
-            self.traceparent = Some(value);
-        }
+        note(&mut self.traceparent, &mut self.traceparent_repeated, value);
     }
 
     /// A `tracestate` value, in header order.
     #[inline]
     pub(crate) fn note_tracestate(&mut self, value: &'a HeaderValue) {
-        if self.tracestate.is_some() {
-            self.tracestate_repeated = true;
-        } else {
-            self.tracestate = Some(value);
-        }
+        note(&mut self.tracestate, &mut self.tracestate_repeated, value);
     }
 
     /// The remote span context these fields carry: exactly one valid
@@ -88,6 +80,17 @@ impl<'a> TraceContextFields<'a> {
                 parent.into_remote_span_context(&fields)
             }
         })
+    }
+}
+
+/// Keep the first of a header's values in `first`; any later one sets
+/// `repeated`.
+#[inline]
+fn note<'a>(first: &mut Option<&'a HeaderValue>, repeated: &mut bool, value: &'a HeaderValue) {
+    if first.is_some() {
+        *repeated = true;
+    } else {
+        *first = Some(value);
     }
 }
 
