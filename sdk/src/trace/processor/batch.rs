@@ -11,9 +11,10 @@
 //! (A worker that sleeps until woken loses the CPU to the application's
 //! busy threads, and the queue overflows while the wake-up waits for the
 //! scheduler.) Partial batches still wait for the schedule delay (or a
-//! flush), so the exporter never gets a stream of small batches. Flush and shutdown are messages to the worker answered on a
-//! channel the caller waits on with a deadline, so neither can deadlock,
-//! whatever runtime (if any) the caller runs on.
+//! flush), so the exporter never gets a stream of small batches. Flush and
+//! shutdown are messages to the worker answered on a channel the caller
+//! waits on with a deadline, so neither can deadlock, whatever runtime (if
+//! any) the caller runs on.
 
 use super::{ExportSink, ProcessorError, SinkExporter, SpanProcessor};
 use crate::env::{parse_millis, parse_u64, EnvSource};
@@ -263,9 +264,8 @@ impl Drop for BatchSpanProcessor {
 
 /// How long after the queue last overflowed the worker keeps the CPU,
 /// exporting each batch as it fills, before it goes back to sleeping until
-/// woken.
-/// Longer than a scheduler time slice, so that the overflows which happen
-/// while the worker waits for the CPU keep it in that mode.
+/// woken. Longer than a scheduler time slice, so that the overflows which
+/// happen while the worker waits for the CPU keep it in that mode.
 const KEEP_UP_WINDOW: Duration = Duration::from_millis(20);
 
 struct Worker {
@@ -314,7 +314,7 @@ impl Worker {
             match event {
                 Ok(None) => {
                     self.shared.wake_pending.store(false, Ordering::Release);
-                    while self.shared.queue.len() >= self.config.max_export_batch_size {
+                    while self.has_full_batch() {
                         self.export_one_batch();
                     }
                     if self.shared.overflowed.swap(false, Ordering::Relaxed) {
@@ -375,7 +375,7 @@ impl Worker {
             if wake.try_recv().is_ok() {
                 self.shared.wake_pending.store(false, Ordering::Release);
             }
-            if self.shared.queue.len() >= self.config.max_export_batch_size {
+            if self.has_full_batch() {
                 self.export_one_batch();
                 continue;
             }
@@ -388,6 +388,12 @@ impl Worker {
             }
             std::thread::yield_now();
         }
+    }
+
+    /// Whether a whole batch is queued.
+    #[inline]
+    fn has_full_batch(&self) -> bool {
+        self.shared.queue.len() >= self.config.max_export_batch_size
     }
 
     /// Export everything queued right now, batch by batch.
