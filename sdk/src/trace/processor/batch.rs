@@ -7,7 +7,8 @@
 //! per batch, not per span) and everything queued when the schedule delay
 //! expires. Once the queue has overflowed, the worker stops sleeping between
 //! batches: while it holds a CPU it exports each batch as soon as it is
-//! full, yielding in between, until the queue has not overflowed for 20 ms.
+//! full, spinning briefly in between (then yielding), until the queue has
+//! not overflowed for 20 ms.
 //! (A worker that sleeps until woken loses the CPU to the application's
 //! busy threads, and the queue overflows while the wake-up waits for the
 //! scheduler.) Partial batches still wait for the schedule delay (or a
@@ -262,6 +263,63 @@ impl Drop for BatchSpanProcessor {
     }
 }
 
+/// How long the worker, once the queue has overflowed, spins waiting for
+/// the next batch to fill before it yields the CPU instead. A full batch
+/// from one busy thread takes about 100 µs; a wait that long means the
+/// producers are not running, and spinning on would only hold their CPU.
+const SPIN_FOR: Duration = Duration::from_micros(200);
+
+/// How the worker waits between batches while the queue overflows.
+///
+/// A `sched_yield` per poll (what this used to do) costs a system call
+/// each time and rarely gives the CPU away: the scheduler keeps running
+/// the worker while the producer sharing its CPU is not yet due, so the
+/// worker spun through hundreds of thousands of system calls a second. A
+/// spin on the queue length for up to [`SPIN_FOR`] waits as long for the
+/// producers on the other CPUs without leaving user space; after that the
+/// worker yields. On a single CPU nobody else can fill the queue while
+/// the worker spins, so there it only yields.
+struct BatchWait {
+    spin: bool,
+    since: Option<Instant>,
+}
+
+impl BatchWait {
+    /// A wait that starts now; `spin` when other CPUs can fill the queue.
+    fn new(spin: bool) -> Self {
+        BatchWait { spin, since: None }
+    }
+
+    /// Wait a little (`now` is the current time) before looking at the
+    /// queue again; says how.
+    #[inline]
+    fn pause(&mut self, now: Instant) -> Pause {
+        let since = *self.since.get_or_insert(now);
+        if self.spin && now.duration_since(since) < SPIN_FOR {
+            for _ in 0..SPIN_PAUSES {
+                std::hint::spin_loop();
+            }
+            Pause::Spun
+        } else {
+            std::thread::yield_now();
+            Pause::Yielded
+        }
+    }
+}
+
+/// What one [`BatchWait::pause`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pause {
+    /// Spun on the CPU.
+    Spun,
+    /// Yielded the CPU to the scheduler.
+    Yielded,
+}
+
+/// Pause instructions between two looks at the queue while spinning: a few
+/// hundred nanoseconds to a few microseconds, depending on the CPU.
+const SPIN_PAUSES: u32 = 64;
+
 /// How long after the queue last overflowed the worker keeps the CPU,
 /// exporting each batch as it fills, before it goes back to sleeping until
 /// woken. Longer than a scheduler time slice, so that the overflows which
@@ -275,6 +333,8 @@ struct Worker {
     /// Whether the last export failed: failures are reported once per run
     /// of failures, not once per batch.
     failing: bool,
+    /// Whether the machine has more than one CPU (see [`BatchWait`]).
+    spin: bool,
 }
 
 impl Worker {
@@ -284,6 +344,7 @@ impl Worker {
             sink,
             config,
             failing: false,
+            spin: std::thread::available_parallelism().is_ok_and(|n| n.get() > 1),
         }
     }
 
@@ -356,7 +417,8 @@ impl Worker {
     /// drains them (each wake-up waits for the scheduler while the
     /// application's threads hold the CPUs, and the queue overflows in the
     /// meantime). While the CPU is ours, keep it: export each batch as soon
-    /// as it is full, and between batches yield rather than sleep. A partial
+    /// as it is full, and between batches wait on the CPU ([`BatchWait`])
+    /// rather than sleep. A partial
     /// batch waits for the timer (or a flush) as in the normal mode, so the
     /// exporter only ever gets full batches from here, as the
     /// specification's batch processor sends them. Go back to sleeping
@@ -367,6 +429,7 @@ impl Worker {
     /// so a worker that keeps up sleeps as usual.
     fn keep_up(&mut self, control: &Receiver<Control>, wake: &Receiver<()>) -> Option<Control> {
         let mut last_overflow = Instant::now();
+        let mut waiting = BatchWait::new(self.spin);
         loop {
             if let Ok(message) = control.try_recv() {
                 return Some(message);
@@ -377,16 +440,20 @@ impl Worker {
             }
             if self.has_full_batch() {
                 self.export_one_batch();
+                waiting = BatchWait::new(self.spin);
                 continue;
             }
             // Less than a batch. The flag is looked at only here, so the
             // line the producers write stays quiet while there is work.
-            if self.shared.overflowed.swap(false, Ordering::Relaxed) {
-                last_overflow = Instant::now();
-            } else if last_overflow.elapsed() >= KEEP_UP_WINDOW {
+            let now = Instant::now();
+            if self.shared.overflowed.load(Ordering::Relaxed)
+                && self.shared.overflowed.swap(false, Ordering::Relaxed)
+            {
+                last_overflow = now;
+            } else if now.duration_since(last_overflow) >= KEEP_UP_WINDOW {
                 return None;
             }
-            std::thread::yield_now();
+            let _ = waiting.pause(now);
         }
     }
 
@@ -441,6 +508,24 @@ impl Worker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn between_batches_the_worker_spins_for_a_while_then_yields() {
+        let start = Instant::now();
+        let mut wait = BatchWait::new(true);
+        assert_eq!(wait.pause(start), Pause::Spun);
+        assert_eq!(wait.pause(start + SPIN_FOR / 2), Pause::Spun);
+        assert_eq!(wait.pause(start + SPIN_FOR), Pause::Yielded);
+        assert_eq!(wait.pause(start + SPIN_FOR * 3), Pause::Yielded);
+        // A new wait (after an export) spins again, counted from its own
+        // first pause.
+        let later = start + SPIN_FOR * 10;
+        let mut wait = BatchWait::new(true);
+        assert_eq!(wait.pause(later), Pause::Spun);
+        // One CPU: nobody can fill the queue while the worker spins.
+        let mut single = BatchWait::new(false);
+        assert_eq!(single.pause(start), Pause::Yielded);
+    }
 
     #[test]
     fn config_defaults_and_env() {
