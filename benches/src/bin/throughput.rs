@@ -1,7 +1,10 @@
 //! Throughput: 2 threads create spans as fast as they can for 2 seconds,
-//! first with tracekit, then with opentelemetry_sdk, each at its default
-//! batch settings with the same counting exporter. Prints created, exported
-//! and dropped spans per second for both, and the ratio of exported spans/s.
+//! with tracekit and with opentelemetry_sdk, each at its default batch
+//! settings with the same counting exporter. The two alternate for
+//! [`ROUNDS`] rounds (the host's speed drifts; alternating exposes both to
+//! the same drift). Prints created, exported and dropped spans per second
+//! for each run, the medians, and the median of the per-round ratios of
+//! exported spans/s on the last line.
 //!
 //! `cargo run --release -p tracekit-benches --bin throughput`
 
@@ -11,6 +14,8 @@ use tracekit_benches::{otel_sdk_provider, tracekit_provider, CountingExporter, S
 
 const THREADS: usize = 2;
 const RUN_FOR: Duration = Duration::from_secs(2);
+/// Rounds of one tracekit run and one opentelemetry_sdk run each.
+const ROUNDS: usize = 5;
 
 struct Outcome {
     created: u64,
@@ -69,29 +74,59 @@ fn run_otel_sdk() -> Outcome {
     }
 }
 
-fn report(name: &str, o: &Outcome) -> f64 {
+/// Created, exported and dropped spans per second.
+fn rates(o: &Outcome) -> [f64; 3] {
     let secs = o.elapsed.as_secs_f64();
-    let exported = o.exported as f64 / secs;
-    println!(
-        "{name:<9} created {:>12.0}/s  exported {:>12.0}/s  dropped {:>12.0}/s",
+    [
         o.created as f64 / secs,
-        exported,
+        o.exported as f64 / secs,
         o.created.saturating_sub(o.exported) as f64 / secs,
+    ]
+}
+
+fn print_rates(label: &str, [created, exported, dropped]: [f64; 3]) {
+    println!(
+        "{label:<20} created {created:>12.0}/s  exported {exported:>12.0}/s  dropped {dropped:>12.0}/s"
     );
-    exported
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 fn main() {
     println!(
-        "{THREADS} threads, {} s each, default batch settings",
+        "{THREADS} threads, {} s each, default batch settings, {ROUNDS} alternating rounds",
         RUN_FOR.as_secs()
     );
-    let tk = run_tracekit();
-    let ot = run_otel_sdk();
-    let tk_rate = report("tracekit", &tk);
-    let ot_rate = report("otel_sdk", &ot);
+    let mut tracekit = Vec::new();
+    let mut otel_sdk = Vec::new();
+    for round in 1..=ROUNDS {
+        let tk = rates(&run_tracekit());
+        let ot = rates(&run_otel_sdk());
+        print_rates(&format!("round {round} tracekit"), tk);
+        print_rates(&format!("round {round} otel_sdk"), ot);
+        tracekit.push(tk);
+        otel_sdk.push(ot);
+    }
+    let column = |runs: &[[f64; 3]], i: usize| median(runs.iter().map(|r| r[i]).collect());
+    let medians = |runs: &[[f64; 3]]| [column(runs, 0), column(runs, 1), column(runs, 2)];
+    print_rates("median tracekit", medians(&tracekit));
+    print_rates("median otel_sdk", medians(&otel_sdk));
+    let ratios = tracekit
+        .iter()
+        .zip(&otel_sdk)
+        .map(|(tk, ot)| tk[1] / ot[1].max(1.0))
+        .collect::<Vec<_>>();
+    let listed = ratios
+        .iter()
+        .map(|r| format!("{r:.2}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    println!("per-round ratios of exported spans/s: {listed}");
     println!(
-        "tracekit exported spans/s = {:.2}x opentelemetry_sdk",
-        tk_rate / ot_rate.max(1.0)
+        "tracekit exported spans/s = {:.2}x opentelemetry_sdk (median of {ROUNDS} rounds)",
+        median(ratios)
     );
 }
