@@ -12,7 +12,9 @@
 //!
 //! Every request carries a `traceparent`. For each variant it prints
 //! requests/s and the server thread's CPU µs per request, and the ratios to
-//! the untraced variant; the last line is
+//! the untraced variant, and the CPU µs per request of the variant's span
+//! export thread (work tracing adds off the server thread: it runs on
+//! either CPU, read from `/proc/self/task/*/schedstat`); the last line is
 //! `tracekit X of untraced, usual stack Y of untraced` (throughput ratios,
 //! medians over the repetitions).
 //!
@@ -37,7 +39,7 @@ const WINDOW: Duration = Duration::from_millis(2000);
 /// Load before each window, not measured.
 const WARM_UP: Duration = Duration::from_millis(400);
 /// Repetitions of the three interleaved variants.
-const REPETITIONS: usize = 5;
+const REPETITIONS: usize = 7;
 /// Concurrent keep-alive connections of the load generator.
 const CONNECTIONS: usize = 32;
 /// Distinct `traceparent` values the requests cycle through.
@@ -52,6 +54,16 @@ enum Variant {
 
 impl Variant {
     const ALL: [Variant; 3] = [Variant::Untraced, Variant::Tracekit, Variant::UsualStack];
+
+    /// The name (as the kernel shortens it) of the variant's span export
+    /// thread.
+    fn export_thread(self) -> Option<&'static str> {
+        match self {
+            Variant::Untraced => None,
+            Variant::Tracekit => Some("tracekit-batch"),
+            Variant::UsualStack => Some("OpenTelemetry"),
+        }
+    }
 
     fn label(self) -> &'static str {
         match self {
@@ -336,6 +348,27 @@ fn start_client() -> mpsc::Sender<Load> {
 struct Sample {
     per_second: f64,
     cpu_us_per_request: f64,
+    export_cpu_us_per_request: f64,
+}
+
+/// CPU time of this process's threads whose name starts with `prefix`
+/// (zero where the kernel keeps no scheduler statistics).
+fn threads_cpu(prefix: &str) -> Duration {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Duration::ZERO;
+    };
+    let nanos: u64 = tasks
+        .flatten()
+        .filter(|task| {
+            std::fs::read_to_string(task.path().join("comm"))
+                .is_ok_and(|name| name.starts_with(prefix))
+        })
+        .filter_map(|task| {
+            let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+            stat.split_whitespace().next()?.parse::<u64>().ok()
+        })
+        .sum();
+    Duration::from_nanos(nanos)
 }
 
 fn drive(client: &mpsc::Sender<Load>, addr: SocketAddr, duration: Duration) -> u64 {
@@ -350,17 +383,21 @@ fn drive(client: &mpsc::Sender<Load>, addr: SocketAddr, duration: Duration) -> u
     result.recv().expect("client result")
 }
 
-fn measure(client: &mpsc::Sender<Load>, server: &ServerHandle) -> Sample {
+fn measure(client: &mpsc::Sender<Load>, server: &ServerHandle, variant: Variant) -> Sample {
     drive(client, server.addr, WARM_UP);
+    let export_cpu = || variant.export_thread().map_or(Duration::ZERO, threads_cpu);
+    let export_before = export_cpu();
     let cpu_before = cpu_time(server.cpu_clock);
     let start = Instant::now();
     let requests = drive(client, server.addr, WINDOW);
     let elapsed = start.elapsed();
     let cpu = cpu_time(server.cpu_clock) - cpu_before;
+    let export = export_cpu().saturating_sub(export_before);
     let requests = requests.max(1);
     Sample {
         per_second: requests as f64 / elapsed.as_secs_f64(),
         cpu_us_per_request: cpu.as_secs_f64() * 1e6 / requests as f64,
+        export_cpu_us_per_request: export.as_secs_f64() * 1e6 / requests as f64,
     }
 }
 
@@ -389,19 +426,21 @@ fn main() {
         let mut row = [Sample {
             per_second: 0.0,
             cpu_us_per_request: 0.0,
+            export_cpu_us_per_request: 0.0,
         }; 3];
         // Rotate the order so no variant always runs first.
         for k in 0..Variant::ALL.len() {
             let index = (rep + k) % Variant::ALL.len();
-            row[index] = measure(&client, &servers[index]);
+            row[index] = measure(&client, &servers[index], Variant::ALL[index]);
         }
         for (variant, sample) in Variant::ALL.iter().zip(row.iter()) {
             println!(
-                "rep {}  {:<12} {:>9.0} req/s  {:>6.2} us CPU/req",
+                "rep {}  {:<12} {:>9.0} req/s  {:>6.2} us CPU/req  {:>5.2} us export thread/req",
                 rep + 1,
                 variant.label(),
                 sample.per_second,
-                sample.cpu_us_per_request
+                sample.cpu_us_per_request,
+                sample.export_cpu_us_per_request
             );
         }
         samples.push(row);
@@ -424,15 +463,21 @@ fn main() {
             .iter()
             .map(|r| r[i].cpu_us_per_request - r[0].cpu_us_per_request)
             .collect();
+        let mut export: Vec<f64> = samples
+            .iter()
+            .map(|r| r[i].export_cpu_us_per_request)
+            .collect();
         throughput_ratio[i] = median(&mut ratio);
         println!(
-            "{:<12} {:>9.0} req/s ({:.2} of untraced)  {:>6.2} us CPU/req ({:.2}x untraced, {:+.2} us)  {} spans exported",
+            "{:<12} {:>9.0} req/s ({:.2} of untraced)  {:>6.2} us CPU/req ({:.2}x untraced, {:+.2} us)  \
+             export thread {:.2} us/req  {} spans exported",
             variant.label(),
             median(&mut rate),
             throughput_ratio[i],
             median(&mut cpu),
             median(&mut cpu_ratio),
             median(&mut added),
+            median(&mut export),
             (servers[i].exported)()
         );
     }
