@@ -150,6 +150,7 @@ pub(crate) fn upsert_attribute(
 
 /// Apply the count limit to a list of attributes given all at once (an
 /// event's or a link's). Returns how many were dropped.
+#[inline]
 pub(crate) fn limit_attribute_list(attributes: &mut Vec<KeyValue>, max_count: u32) -> u32 {
     let mut dropped = 0;
     if attributes.len() > max_count as usize {
