@@ -11,6 +11,7 @@ use opentelemetry_semantic_conventions::attribute::{
 };
 use std::borrow::Cow;
 use std::error::Error;
+use std::mem::ManuallyDrop;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -26,8 +27,19 @@ pub const EXCEPTION_EVENT_NAME: &str = "exception";
 #[derive(Debug)]
 pub struct Span {
     span_context: SpanContext,
-    record: Option<Box<SpanRecord>>,
-    provider: Option<Arc<ProviderInner>>,
+    /// What a recording span holds until it ends; `None` for a
+    /// non-recording span and once ended. One option for both parts, so
+    /// that ending (and dropping) a span checks and clears one field. Never
+    /// dropped in place: `Drop` takes it (ending the span), which leaves
+    /// `None`, so the drop glue has nothing left to check.
+    recording: ManuallyDrop<Option<Recording>>,
+}
+
+/// The data of a recording span and the provider it goes to when it ends.
+#[derive(Debug)]
+struct Recording {
+    record: Box<SpanRecord>,
+    provider: Arc<ProviderInner>,
 }
 
 impl Span {
@@ -38,8 +50,10 @@ impl Span {
     ) -> Self {
         Span {
             span_context,
-            record: Some(record_pool::boxed(record)),
-            provider: Some(provider),
+            recording: ManuallyDrop::new(Some(Recording {
+                record: record_pool::boxed(record),
+                provider,
+            })),
         }
     }
 
@@ -48,9 +62,22 @@ impl Span {
     pub fn non_recording(span_context: SpanContext) -> Self {
         Span {
             span_context,
-            record: None,
-            provider: None,
+            recording: ManuallyDrop::new(None),
         }
+    }
+
+    /// The record of a recording span.
+    #[inline]
+    fn record(&self) -> Option<&SpanRecord> {
+        self.recording.as_ref().map(|r| &*r.record)
+    }
+
+    /// The record of a recording span, and its provider.
+    #[inline]
+    fn record_mut(&mut self) -> Option<(&mut SpanRecord, &ProviderInner)> {
+        self.recording
+            .as_mut()
+            .map(|r| (&mut *r.record, &*r.provider))
     }
 
     /// Where a recording span timed on the span clock started: its counter
@@ -58,7 +85,7 @@ impl Span {
     /// `Tracer::clock_time_since`).
     #[inline]
     pub(crate) fn clock_start(&self) -> Option<(u64, SystemTime)> {
-        let record = self.record.as_deref()?;
+        let record = self.record()?;
         Some((record.start_raw?, record.start_time))
     }
 
@@ -71,7 +98,7 @@ impl Span {
         message: impl Into<Cow<'static, str>>,
         stacktrace: Option<String>,
     ) {
-        let Some(record) = self.record.as_deref() else {
+        let Some(record) = self.record() else {
             return;
         };
         let timestamp = record.now();
@@ -86,7 +113,7 @@ impl Span {
     }
 
     fn push_event(&mut self, mut event: Event) {
-        let (Some(record), Some(provider)) = (self.record.as_deref_mut(), &self.provider) else {
+        let Some((record, provider)) = self.record_mut() else {
             return;
         };
         let limits = &provider.limits;
@@ -99,12 +126,20 @@ impl Span {
         record.events.push(event);
     }
 
-    #[inline]
+    /// End the span if it is recording and has not ended yet. Inlined, so
+    /// that ending or dropping a non-recording span is one check.
+    #[inline(always)]
     fn finish(&mut self, end_time: Option<SystemTime>) {
-        let (Some(record), Some(provider)) = (self.record.take(), self.provider.take()) else {
-            return;
-        };
-        let mut record = record;
+        if let Some(recording) = self.recording.take() {
+            self.finish_recording(recording, end_time);
+        }
+    }
+
+    fn finish_recording(&self, recording: Recording, end_time: Option<SystemTime>) {
+        let Recording {
+            mut record,
+            provider,
+        } = recording;
         record.end_time = end_time.unwrap_or_else(|| record.now());
         let finished = FinishedSpan {
             span_context: self.span_context.clone(),
@@ -192,7 +227,7 @@ impl opentelemetry::trace::Span for Span {
     ) where
         T: Into<Cow<'static, str>>,
     {
-        if self.record.is_some() {
+        if self.recording.is_some() {
             self.push_event(Event::new(name, timestamp, attributes, 0));
         }
     }
@@ -201,7 +236,7 @@ impl opentelemetry::trace::Span for Span {
     where
         T: Into<Cow<'static, str>>,
     {
-        if let Some(record) = self.record.as_deref() {
+        if let Some(record) = self.record() {
             let timestamp = record.now();
             self.push_event(Event::new(name, timestamp, attributes, 0));
         }
@@ -212,7 +247,7 @@ impl opentelemetry::trace::Span for Span {
     /// chain of sources appended); the status is left to the caller, as the
     /// specification asks.
     fn record_error(&mut self, err: &dyn Error) {
-        if self.record.is_none() {
+        if self.recording.is_none() {
             return;
         }
         let (exception_type, message) = exception_type_and_message(err);
@@ -226,12 +261,12 @@ impl opentelemetry::trace::Span for Span {
 
     #[inline]
     fn is_recording(&self) -> bool {
-        self.record.is_some()
+        self.recording.is_some()
     }
 
     #[inline]
     fn set_attribute(&mut self, attribute: KeyValue) {
-        if let (Some(record), Some(provider)) = (self.record.as_deref_mut(), &self.provider) {
+        if let Some((record, provider)) = self.record_mut() {
             let limits = &provider.limits;
             if upsert_attribute(
                 &mut record.attributes,
@@ -246,7 +281,7 @@ impl opentelemetry::trace::Span for Span {
     /// Status rules of the specification: `Ok` is final, `Unset` is
     /// ignored, `Error` replaces `Unset` or an earlier `Error`.
     fn set_status(&mut self, status: Status) {
-        let Some(record) = self.record.as_deref_mut() else {
+        let Some((record, _)) = self.record_mut() else {
             return;
         };
         match (&record.status, &status) {
@@ -259,13 +294,13 @@ impl opentelemetry::trace::Span for Span {
     where
         T: Into<Cow<'static, str>>,
     {
-        if let Some(record) = self.record.as_deref_mut() {
+        if let Some((record, _)) = self.record_mut() {
             record.name = new_name.into();
         }
     }
 
     fn add_link(&mut self, span_context: SpanContext, mut attributes: Vec<KeyValue>) {
-        let (Some(record), Some(provider)) = (self.record.as_deref_mut(), &self.provider) else {
+        let Some((record, provider)) = self.record_mut() else {
             return;
         };
         if !span_context.is_valid() {
@@ -301,6 +336,25 @@ impl Drop for Span {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_span_reaches_the_processors_once_whether_ended_dropped_or_both() {
+        use opentelemetry::trace::{Span as _, Tracer as _};
+        let test = crate::testing::TestProvider::new();
+        let tracer = test.tracer("once");
+        let mut ended = tracer.start("ended");
+        assert!(ended.is_recording());
+        ended.end();
+        assert!(!ended.is_recording());
+        ended.end();
+        drop(ended);
+        drop(tracer.start("dropped"));
+        let unsampled = Span::non_recording(SpanContext::empty_context());
+        assert!(!unsampled.is_recording());
+        drop(unsampled);
+        let spans = test.spans();
+        assert_eq!(spans.names(), vec!["ended", "dropped"]);
+    }
 
     #[derive(Debug)]
     struct MyError;
