@@ -181,6 +181,20 @@ pub(crate) fn limit_attribute_list(attributes: &mut Vec<KeyValue>, max_count: u3
     dropped
 }
 
+/// Two different keys with the same [`key_bit`], for tests.
+#[cfg(test)]
+pub(crate) fn keys_sharing_a_bit() -> (String, String) {
+    let names: Vec<String> = (0..100).map(|i| format!("k{i}")).collect();
+    names
+        .iter()
+        .enumerate()
+        .find_map(|(i, a)| {
+            let b = names[i + 1..].iter().find(|b| key_bit(b) == key_bit(a))?;
+            Some((a.clone(), b.clone()))
+        })
+        .expect("100 keys share some of 64 bits")
+}
+
 /// Truncate every string value in `attributes` to `limit` characters.
 pub(crate) fn truncate_values(attributes: &mut [KeyValue], limit: usize) {
     for kv in attributes {
@@ -259,15 +273,7 @@ mod tests {
     #[test]
     fn upsert_finds_earlier_values_whatever_the_filter_bits() {
         // Keys sharing a filter bit, and a key whose bit is clear.
-        let names: Vec<String> = (0..100).map(|i| format!("k{i}")).collect();
-        let (a, b) = names
-            .iter()
-            .enumerate()
-            .find_map(|(i, a)| {
-                let b = names[i + 1..].iter().find(|b| key_bit(b) == key_bit(a))?;
-                Some((a.clone(), b.clone()))
-            })
-            .expect("100 keys share some of 64 bits");
+        let (a, b) = keys_sharing_a_bit();
         let mut attrs = Vec::new();
         let mut bits = 0;
         for (key, value) in [(&a, 1), (&b, 2), (&a, 3), (&b, 4), (&a, 5)] {

@@ -479,15 +479,7 @@ mod tests {
         assert!(!has_duplicate_keys(&[kv("a")]));
         assert!(has_duplicate_keys(&[kv("a"), kv("b"), kv("a")]));
         // Different keys with the same bit.
-        let names: Vec<String> = (0..100).map(|i| format!("k{i}")).collect();
-        let (a, b) = names
-            .iter()
-            .enumerate()
-            .find_map(|(i, a)| {
-                let b = names[i + 1..].iter().find(|b| key_bit(b) == key_bit(a))?;
-                Some((a.clone(), b.clone()))
-            })
-            .expect("100 keys share some of 64 bits");
+        let (a, b) = crate::trace::limits::keys_sharing_a_bit();
         let kv_owned = |k: &str| KeyValue::new(k.to_owned(), 1_i64);
         assert!(!has_duplicate_keys(&[kv_owned(&a), kv_owned(&b)]));
         assert!(has_duplicate_keys(&[
