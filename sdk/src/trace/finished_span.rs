@@ -32,10 +32,6 @@ pub(crate) struct SpanRecord {
     pub(crate) start_raw: Option<u64>,
     pub(crate) end_time: SystemTime,
     pub(crate) attributes: Vec<KeyValue>,
-    /// A filter of the attribute keys while the span runs: each key's
-    /// [`key_bit`](super::limits::key_bit) is set, so that setting an
-    /// attribute whose bit is clear needs no search for an earlier value.
-    pub(crate) key_bits: u64,
     pub(crate) dropped_attributes: u32,
     pub(crate) events: Vec<Event>,
     pub(crate) dropped_events: u32,

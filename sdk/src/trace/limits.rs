@@ -131,42 +131,21 @@ fn truncated(s: &str, limit: usize) -> Option<&str> {
 ///
 /// Value lengths are not limited here: values are truncated in the export
 /// path, after redaction has seen them whole (see `ExportPrep`).
-///
-/// `key_bits` is the list's key filter (see [`key_bit`]): the list is only
-/// searched for an earlier value when the new key's bit is already set,
-/// and the bit is set when the key is added, so setting `n` distinct
-/// attributes one by one costs `O(n)`, not `O(n²)`.
 #[inline]
 pub(crate) fn upsert_attribute(
     attributes: &mut Vec<KeyValue>,
-    key_bits: &mut u64,
     kv: KeyValue,
     max_count: u32,
 ) -> bool {
-    let bit = key_bit(kv.key.as_str());
-    if *key_bits & bit != 0 {
-        if let Some(existing) = attributes.iter_mut().find(|a| a.key == kv.key) {
-            existing.value = kv.value;
-            return false;
-        }
+    if let Some(existing) = attributes.iter_mut().find(|a| a.key == kv.key) {
+        existing.value = kv.value;
+        return false;
     }
     if attributes.len() >= max_count as usize {
         return true;
     }
     attributes.push(kv);
-    *key_bits |= bit;
     false
-}
-
-/// One of 64 bits for a key. The mix keeps the usual HTTP, RPC and network
-/// semantic-convention keys of one span apart, so that spans carrying them
-/// need no key comparison.
-#[inline]
-pub(crate) fn key_bit(key: &str) -> u64 {
-    let bytes = key.as_bytes();
-    let first = usize::from(bytes.first().copied().unwrap_or(0));
-    let last = usize::from(bytes.last().copied().unwrap_or(0));
-    1u64 << ((bytes.len().wrapping_mul(4) ^ last ^ first.wrapping_mul(6)) & 63)
 }
 
 /// Apply the count limit to a list of attributes given all at once (an
@@ -179,20 +158,6 @@ pub(crate) fn limit_attribute_list(attributes: &mut Vec<KeyValue>, max_count: u3
         attributes.truncate(max_count as usize);
     }
     dropped
-}
-
-/// Two different keys with the same [`key_bit`], for tests.
-#[cfg(test)]
-pub(crate) fn keys_sharing_a_bit() -> (String, String) {
-    let names: Vec<String> = (0..100).map(|i| format!("k{i}")).collect();
-    names
-        .iter()
-        .enumerate()
-        .find_map(|(i, a)| {
-            let b = names[i + 1..].iter().find(|b| key_bit(b) == key_bit(a))?;
-            Some((a.clone(), b.clone()))
-        })
-        .expect("100 keys share some of 64 bits")
 }
 
 /// Truncate every string value in `attributes` to `limit` characters.
@@ -271,62 +236,14 @@ mod tests {
     }
 
     #[test]
-    fn upsert_finds_earlier_values_whatever_the_filter_bits() {
-        // Keys sharing a filter bit, and a key whose bit is clear.
-        let (a, b) = keys_sharing_a_bit();
-        let mut attrs = Vec::new();
-        let mut bits = 0;
-        for (key, value) in [(&a, 1), (&b, 2), (&a, 3), (&b, 4), (&a, 5)] {
-            upsert_attribute(
-                &mut attrs,
-                &mut bits,
-                KeyValue::new(key.clone(), value),
-                128,
-            );
-        }
-        assert_eq!(
-            attrs,
-            vec![KeyValue::new(a.clone(), 5), KeyValue::new(b.clone(), 4)]
-        );
-        assert_eq!(bits, key_bit(&a));
-        // Owned and static spellings of one key are the same key.
-        upsert_attribute(&mut attrs, &mut bits, KeyValue::new("x.y", 1), 128);
-        upsert_attribute(
-            &mut attrs,
-            &mut bits,
-            KeyValue::new(String::from("x.y"), 2),
-            128,
-        );
-        assert_eq!(attrs.len(), 3);
-        assert_eq!(attrs[2], KeyValue::new("x.y", 2));
-    }
-
-    #[test]
     fn upsert_overwrites_and_counts_drops() {
         let mut attrs = Vec::new();
-        let mut bits = 0;
-        assert!(!upsert_attribute(
-            &mut attrs,
-            &mut bits,
-            KeyValue::new("a", "1"),
-            2
-        ));
-        assert!(!upsert_attribute(
-            &mut attrs,
-            &mut bits,
-            KeyValue::new("b", "2"),
-            2
-        ));
-        assert!(upsert_attribute(
-            &mut attrs,
-            &mut bits,
-            KeyValue::new("c", "3"),
-            2
-        ));
+        assert!(!upsert_attribute(&mut attrs, KeyValue::new("a", "1"), 2));
+        assert!(!upsert_attribute(&mut attrs, KeyValue::new("b", "2"), 2));
+        assert!(upsert_attribute(&mut attrs, KeyValue::new("c", "3"), 2));
         // Overwriting an existing key never counts as a drop, even at the limit.
         assert!(!upsert_attribute(
             &mut attrs,
-            &mut bits,
             KeyValue::new("a", "longer"),
             2
         ));

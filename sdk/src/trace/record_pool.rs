@@ -167,7 +167,6 @@ mod tests {
             start_raw: None,
             end_time: SystemTime::UNIX_EPOCH,
             attributes: Vec::new(),
-            key_bits: 0,
             dropped_attributes: 0,
             events: Vec::new(),
             dropped_events: 0,

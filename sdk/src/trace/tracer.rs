@@ -3,7 +3,7 @@
 use super::clock;
 use super::finished_span::SpanRecord;
 use super::id_generator;
-use super::limits::{key_bit, limit_attribute_list, SpanLimits};
+use super::limits::{limit_attribute_list, SpanLimits};
 use super::provider::ProviderInner;
 use super::span::Span;
 use opentelemetry::trace::{
@@ -168,8 +168,8 @@ impl Tracer {
     ) -> Span {
         let provider = &*self.provider;
         let limits = &provider.limits;
-        let (dropped_attributes, key_bits) = if attributes.is_empty() {
-            (0, 0)
+        let dropped_attributes = if attributes.is_empty() {
+            0
         } else {
             normalize_attributes(&mut attributes, limits)
         };
@@ -203,7 +203,6 @@ impl Tracer {
             start_raw,
             end_time: start_time,
             attributes,
-            key_bits,
             dropped_attributes,
             events,
             dropped_events,
@@ -342,51 +341,35 @@ impl Tracer {
 
 /// Apply span attribute rules to attributes given at start: a later value
 /// overwrites an earlier one with the same key (keeping its position), then
-/// the count and length limits apply. Returns the number dropped and the
-/// key filter of the list (see `limits::key_bit`).
-fn normalize_attributes(attributes: &mut Vec<KeyValue>, limits: &SpanLimits) -> (u32, u64) {
-    let key_bits = match key_filter(attributes) {
-        Some(bits) => bits,
-        None => {
-            let mut unique: Vec<KeyValue> = Vec::with_capacity(attributes.len());
-            for kv in attributes.drain(..) {
-                match unique.iter_mut().find(|u| u.key == kv.key) {
-                    Some(existing) => existing.value = kv.value,
-                    None => unique.push(kv),
-                }
+/// the count and length limits apply. Returns the number dropped.
+fn normalize_attributes(attributes: &mut Vec<KeyValue>, limits: &SpanLimits) -> u32 {
+    if has_duplicate_keys(attributes) {
+        let mut unique: Vec<KeyValue> = Vec::with_capacity(attributes.len());
+        for kv in attributes.drain(..) {
+            match unique.iter_mut().find(|u| u.key == kv.key) {
+                Some(existing) => existing.value = kv.value,
+                None => unique.push(kv),
             }
-            *attributes = unique;
-            attributes
-                .iter()
-                .fold(0, |bits, kv| bits | key_bit(kv.key.as_str()))
         }
-    };
-    // Dropping attributes leaves bits set for keys no longer there: the
-    // filter stays a superset, which is all it promises.
-    let dropped = limit_attribute_list(attributes, limits.max_attributes_per_span);
-    (dropped, key_bits)
+        *attributes = unique;
+    }
+    limit_attribute_list(attributes, limits.max_attributes_per_span)
 }
 
-/// The key filter of `attributes` (a bit per key), or `None` when two of
-/// them share a key. Only a key whose bit is already set (a possible
-/// duplicate, rare for distinct keys) is compared with the keys before
-/// it.
-fn key_filter(attributes: &[KeyValue]) -> Option<u64> {
+/// Whether two attributes share a key. One pass sets a bit per key from its
+/// length and first and last bytes; only a key whose bit is already set (a
+/// possible duplicate, rare for distinct keys) is compared with the keys
+/// before it.
+fn has_duplicate_keys(attributes: &[KeyValue]) -> bool {
     let mut seen = 0u64;
     for (i, kv) in attributes.iter().enumerate() {
         let bit = key_bit(kv.key.as_str());
         if seen & bit != 0 && repeats_an_earlier_key(attributes, i) {
-            return None;
+            return true;
         }
         seen |= bit;
     }
-    Some(seen)
-}
-
-/// Whether two attributes share a key.
-#[cfg(test)]
-fn has_duplicate_keys(attributes: &[KeyValue]) -> bool {
-    key_filter(attributes).is_none()
+    false
 }
 
 /// Whether `attributes[i]`'s key is one of the keys before it; out of the
@@ -398,6 +381,17 @@ fn repeats_an_earlier_key(attributes: &[KeyValue], i: usize) -> bool {
         Some((before, [kv, ..])) => before.iter().any(|a| a.key == kv.key),
         _ => false,
     }
+}
+
+/// One of 64 bits for a key. The mix keeps the usual HTTP, RPC and network
+/// semantic-convention keys of one span apart, so that spans carrying them
+/// need no key comparison.
+#[inline]
+fn key_bit(key: &str) -> u64 {
+    let bytes = key.as_bytes();
+    let first = usize::from(bytes.first().copied().unwrap_or(0));
+    let last = usize::from(bytes.last().copied().unwrap_or(0));
+    1u64 << ((bytes.len().wrapping_mul(4) ^ last ^ first.wrapping_mul(6)) & 63)
 }
 
 fn limit_links(links: &mut Vec<Link>, limits: &SpanLimits) -> u32 {
@@ -479,7 +473,15 @@ mod tests {
         assert!(!has_duplicate_keys(&[kv("a")]));
         assert!(has_duplicate_keys(&[kv("a"), kv("b"), kv("a")]));
         // Different keys with the same bit.
-        let (a, b) = crate::trace::limits::keys_sharing_a_bit();
+        let names: Vec<String> = (0..100).map(|i| format!("k{i}")).collect();
+        let (a, b) = names
+            .iter()
+            .enumerate()
+            .find_map(|(i, a)| {
+                let b = names[i + 1..].iter().find(|b| key_bit(b) == key_bit(a))?;
+                Some((a.clone(), b.clone()))
+            })
+            .expect("100 keys share some of 64 bits");
         let kv_owned = |k: &str| KeyValue::new(k.to_owned(), 1_i64);
         assert!(!has_duplicate_keys(&[kv_owned(&a), kv_owned(&b)]));
         assert!(has_duplicate_keys(&[
@@ -578,10 +580,9 @@ mod tests {
             KeyValue::new("b", 2),
             KeyValue::new("a", 3),
         ];
-        let (dropped, bits) = normalize_attributes(&mut attrs, &SpanLimits::default());
+        let dropped = normalize_attributes(&mut attrs, &SpanLimits::default());
         assert_eq!(dropped, 0);
         assert_eq!(attrs, vec![KeyValue::new("a", 3), KeyValue::new("b", 2)]);
-        assert_eq!(bits, key_bit("a") | key_bit("b"));
     }
 
     #[test]
@@ -591,7 +592,7 @@ mod tests {
             ..SpanLimits::default()
         };
         let mut attrs: Vec<KeyValue> = (0..5).map(|i| KeyValue::new(format!("k{i}"), i)).collect();
-        assert_eq!(normalize_attributes(&mut attrs, &limits).0, 3);
+        assert_eq!(normalize_attributes(&mut attrs, &limits), 3);
         assert_eq!(attrs.len(), 2);
     }
 }
