@@ -338,6 +338,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn attributes_set_later_overwrite_start_attributes_and_earlier_sets() {
+        use opentelemetry::trace::{Span as _, Tracer as _};
+        let test = crate::testing::TestProvider::new();
+        let tracer = test.tracer("upsert");
+        let mut span = tracer
+            .span_builder("s")
+            .with_attributes([KeyValue::new("a", 1), KeyValue::new("b", 2)])
+            .start(&tracer);
+        span.set_attribute(KeyValue::new("a", 3));
+        span.set_attribute(KeyValue::new("c", 4));
+        span.set_attribute(KeyValue::new(String::from("c"), 5));
+        span.set_attributes([KeyValue::new("b", 6), KeyValue::new("d", 7)]);
+        span.end();
+        assert_eq!(
+            test.spans().get("s").attributes,
+            vec![
+                KeyValue::new("a", 3),
+                KeyValue::new("b", 6),
+                KeyValue::new("c", 5),
+                KeyValue::new("d", 7),
+            ]
+        );
+    }
+
+    #[test]
     fn a_span_reaches_the_processors_once_whether_ended_dropped_or_both() {
         use opentelemetry::trace::{Span as _, Tracer as _};
         let test = crate::testing::TestProvider::new();
