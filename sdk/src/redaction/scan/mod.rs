@@ -490,41 +490,73 @@ mod sse2 {
                 _mm_movemask_epi8(_mm_cmpeq_epi8(x, needle_b)) as u32,
             )
         };
-        let mut whole = bytes.chunks_exact(16);
         let mut start = 0;
-        for block in whole.by_ref().filter_map(<[u8]>::first_chunk::<16>) {
+        for block in bytes.chunks_exact(16).filter_map(<[u8]>::first_chunk::<16>) {
             let (a_lanes, b_lanes) = lanes(load(block));
             if a_lanes | b_lanes != 0 && !visit(start, a_lanes, b_lanes) {
                 return;
             }
             start += 16;
         }
-        let rest = whole.remainder();
-        if rest.is_empty() {
-            return;
+        // Zero padding matches neither (non-zero) byte.
+        if let Some(Tail {
+            start,
+            block,
+            fresh,
+        }) = tail_block(bytes)
+        {
+            let seen = 16 - fresh as u32;
+            let (a_lanes, b_lanes) = lanes(block);
+            let (a_lanes, b_lanes) = (a_lanes >> seen << seen, b_lanes >> seen << seen);
+            if a_lanes | b_lanes != 0 {
+                visit(start, a_lanes, b_lanes);
+            }
         }
-        let (start, a_lanes, b_lanes) =
-            if let (true, Some(last)) = (bytes.len() > 16, bytes.last_chunk::<16>()) {
-                let seen = 16 - rest.len() as u32;
-                let (a_lanes, b_lanes) = lanes(load(last));
-                (
-                    bytes.len() - 16,
-                    a_lanes >> seen << seen,
-                    b_lanes >> seen << seen,
-                )
-            } else if let Some(block) = short_block(bytes) {
-                let (a_lanes, b_lanes) = lanes(block);
-                (0, a_lanes, b_lanes)
-            } else {
-                // Zero padding matches neither (non-zero) byte.
+    }
+
+    /// The bytes after the last whole sixteen-byte block of a string, as
+    /// one block.
+    struct Tail {
+        /// Where the block starts in the string.
+        start: usize,
+        block: __m128i,
+        /// How many of its lanes, the last ones, were in no whole block
+        /// (16 when the block is the whole string, zero-padded).
+        fresh: usize,
+    }
+
+    /// The [`Tail`] of `bytes`, `None` when the string ends a whole block
+    /// (or is empty): in a string longer than a block, the last sixteen
+    /// bytes, overlapping the block before; in a shorter one, the string
+    /// zero-padded.
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn tail_block(bytes: &[u8]) -> Option<Tail> {
+        let rest = bytes.len() % 16;
+        if rest == 0 {
+            return None;
+        }
+        if let (true, Some(last)) = (bytes.len() > 16, bytes.last_chunk::<16>()) {
+            return Some(Tail {
+                start: bytes.len() - 16,
+                block: load(last),
+                fresh: rest,
+            });
+        }
+        let block = match short_block(bytes) {
+            Some(block) => block,
+            None => {
+                // Shorter than eight bytes: copied into a zeroed block.
                 let mut last = [0u8; 16];
-                last[..rest.len()].copy_from_slice(rest);
-                let (a_lanes, b_lanes) = lanes(load(&last));
-                (0, a_lanes, b_lanes)
-            };
-        if a_lanes | b_lanes != 0 {
-            visit(start, a_lanes, b_lanes);
-        }
+                last[..bytes.len()].copy_from_slice(bytes);
+                load(&last)
+            }
+        };
+        Some(Tail {
+            start: 0,
+            block,
+            fresh: 16,
+        })
     }
 
     /// [`Facts::of`] with SSE2.
@@ -532,22 +564,14 @@ mod sse2 {
     #[target_feature(enable = "sse2")]
     pub(super) fn facts(bytes: &[u8]) -> Facts {
         let mut blocks = Blocks::new();
-        let mut whole = bytes.chunks_exact(16);
-        for block in whole.by_ref().filter_map(<[u8]>::first_chunk::<16>) {
+        for block in bytes.chunks_exact(16).filter_map(<[u8]>::first_chunk::<16>) {
             blocks.add(load(block));
         }
-        let rest = whole.remainder();
-        if !rest.is_empty() {
-            if let (true, Some(last)) = (bytes.len() > 16, bytes.last_chunk::<16>()) {
-                blocks.add_overlapping(load(last), rest.len());
-            } else if let Some(block) = short_block(bytes) {
-                blocks.add(block);
-            } else {
-                // Zero padding triggers nothing and is not a digit.
-                let mut last = [0u8; 16];
-                last[..rest.len()].copy_from_slice(rest);
-                blocks.add(load(&last));
-            }
+        // Zero padding triggers nothing and is not a digit.
+        match tail_block(bytes) {
+            Some(Tail { block, fresh, .. }) if fresh < 16 => blocks.add_overlapping(block, fresh),
+            Some(Tail { block, .. }) => blocks.add(block),
+            None => {}
         }
         blocks.finish()
     }
