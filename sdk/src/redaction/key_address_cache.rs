@@ -24,7 +24,7 @@
 //! with `try_lock` (and skip caching when another writer has it); readers
 //! never lock and never write.
 
-use super::slot_table::SlotTable;
+use super::slot_table::{pin_in_place, write_pinned, SlotTable};
 use opentelemetry::Key;
 use std::sync::atomic::{fence, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -108,12 +108,11 @@ impl<const SLOTS: usize> KeyAddressCache<SLOTS> {
     /// Cache `decision` for `key`, pinning a clone of it, unless its text
     /// cannot stay where it is or is longer than 4 GiB.
     pub(crate) fn insert(&self, key: &Key, decision: u32) -> Pinned {
-        let text = key.as_str();
-        let pin = key.clone();
-        let addr = text.as_ptr() as usize;
-        if pin.as_str().as_ptr() as usize != addr || text.is_empty() {
+        let Some(pin) = pin_in_place(key) else {
             return Pinned::Never;
-        }
+        };
+        let text = key.as_str();
+        let addr = text.as_ptr() as usize;
         let Ok(len) = u32::try_from(text.len()) else {
             return Pinned::Never;
         };
@@ -132,24 +131,15 @@ impl<const SLOTS: usize> KeyAddressCache<SLOTS> {
             }
         };
         let slot = &self.slots[way];
-        let Ok(mut pinned) = slot.pinned.try_lock() else {
-            return Pinned::Yes;
-        };
-        // Only the lock holder changes `seq`, so it is even here.
-        let seq = slot.seq.load(Ordering::Relaxed);
-        slot.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
-        // Readers that see any write below also see the odd number.
-        fence(Ordering::Release);
-        slot.addr.store(addr, Ordering::Relaxed);
-        slot.meta.store(
-            u64::from(len) | (u64::from(decision) << 32),
-            Ordering::Relaxed,
-        );
-        slot.seq.store(seq.wrapping_add(2), Ordering::Release);
-        // The old pin goes only now that no reader can take its address.
-        let old = pinned.replace(pin);
-        drop(pinned);
-        drop(old);
+        // A slot another writer holds is left alone: the key may be cached
+        // next time.
+        write_pinned(&slot.seq, &slot.pinned, Some(pin), || {
+            slot.addr.store(addr, Ordering::Relaxed);
+            slot.meta.store(
+                u64::from(len) | (u64::from(decision) << 32),
+                Ordering::Relaxed,
+            );
+        });
         Pinned::Yes
     }
 }

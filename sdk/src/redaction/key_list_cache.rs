@@ -18,7 +18,7 @@
 //!
 //! [`KeyAddressCache`]: super::key_address_cache::KeyAddressCache
 
-use super::slot_table::SlotTable;
+use super::slot_table::{pin_in_place, write_pinned, SlotTable};
 use opentelemetry::{Key, KeyValue};
 use std::sync::atomic::{fence, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -166,45 +166,34 @@ impl<const LISTS: usize> KeyListCache<LISTS> {
         if entry.candidate.swap(signature, Ordering::Relaxed) != signature {
             return;
         }
-        let pins: Vec<Key> = list.iter().map(|kv| kv.key.clone()).collect();
-        let pinnable = pins.iter().zip(list).all(|(pin, kv)| {
-            let text = kv.key.as_str();
-            pin.as_str().as_ptr() == text.as_ptr() && !text.is_empty()
-        });
-        if !pinnable {
-            return;
-        }
-        let Ok(mut pinned) = entry.pinned.try_lock() else {
+        let Some(pins) = list
+            .iter()
+            .map(|kv| pin_in_place(&kv.key))
+            .collect::<Option<Vec<Key>>>()
+        else {
             return;
         };
-        // Only the lock holder changes `seq`, so it is even here.
-        let seq = entry.seq.load(Ordering::Relaxed);
-        entry.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
-        // Readers that see any write below also see the odd number.
-        fence(Ordering::Release);
-        entry.len.store(list.len(), Ordering::Relaxed);
         let summary = ListSummary::of(decisions);
-        entry.summary.store(
-            u64::from(summary.nonzero) | (u64::from(summary.union) << 32),
-            Ordering::Relaxed,
-        );
-        for ((((kv, decision), addr), len), cached) in list
-            .iter()
-            .zip(decisions)
-            .zip(&entry.addrs)
-            .zip(&entry.lens)
-            .zip(&entry.decisions)
-        {
-            let (text_addr, text_len) = text_of(kv);
-            addr.store(text_addr, Ordering::Relaxed);
-            len.store(text_len, Ordering::Relaxed);
-            cached.store(*decision, Ordering::Relaxed);
-        }
-        entry.seq.store(seq.wrapping_add(2), Ordering::Release);
-        // The old pins go only now that no reader can take their addresses.
-        let old = std::mem::replace(&mut *pinned, pins);
-        drop(pinned);
-        drop(old);
+        // An entry another writer holds is left alone.
+        write_pinned(&entry.seq, &entry.pinned, pins, || {
+            entry.len.store(list.len(), Ordering::Relaxed);
+            entry.summary.store(
+                u64::from(summary.nonzero) | (u64::from(summary.union) << 32),
+                Ordering::Relaxed,
+            );
+            for ((((kv, decision), addr), len), cached) in list
+                .iter()
+                .zip(decisions)
+                .zip(&entry.addrs)
+                .zip(&entry.lens)
+                .zip(&entry.decisions)
+            {
+                let (text_addr, text_len) = text_of(kv);
+                addr.store(text_addr, Ordering::Relaxed);
+                len.store(text_len, Ordering::Relaxed);
+                cached.store(*decision, Ordering::Relaxed);
+            }
+        });
     }
 }
 
