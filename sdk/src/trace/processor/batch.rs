@@ -8,14 +8,13 @@
 //! expires. Once the queue has overflowed, the worker stops sleeping between
 //! batches: while it holds a CPU it exports each batch as soon as it is
 //! full, spinning briefly in between (then yielding), until the queue has
-//! not overflowed for 20 ms.
-//! (A worker that sleeps until woken loses the CPU to the application's
-//! busy threads, and the queue overflows while the wake-up waits for the
-//! scheduler.) Partial batches still wait for the schedule delay (or a
-//! flush), so the exporter never gets a stream of small batches. Flush and
-//! shutdown are messages to the worker answered on a channel the caller
-//! waits on with a deadline, so neither can deadlock, whatever runtime (if
-//! any) the caller runs on.
+//! not overflowed for 20 ms. (A worker that sleeps until woken loses the
+//! CPU to the application's busy threads, and the queue overflows while
+//! the wake-up waits for the scheduler.) Partial batches still wait for the
+//! schedule delay (or a flush), so the exporter never gets a stream of
+//! small batches. Flush and shutdown are messages to the worker answered on
+//! a channel the caller waits on with a deadline, so neither can deadlock,
+//! whatever runtime (if any) the caller runs on.
 
 use super::{ExportSink, ProcessorError, SinkExporter, SpanProcessor};
 use crate::env::{parse_millis, parse_u64, EnvSource};
@@ -418,11 +417,10 @@ impl Worker {
     /// application's threads hold the CPUs, and the queue overflows in the
     /// meantime). While the CPU is ours, keep it: export each batch as soon
     /// as it is full, and between batches wait on the CPU ([`BatchWait`])
-    /// rather than sleep. A partial
-    /// batch waits for the timer (or a flush) as in the normal mode, so the
-    /// exporter only ever gets full batches from here, as the
-    /// specification's batch processor sends them. Go back to sleeping
-    /// until woken once the queue has not overflowed for
+    /// rather than sleep. A partial batch waits for the timer (or a flush)
+    /// as in the normal mode, so the exporter only ever gets full batches
+    /// from here, as the specification's batch processor sends them. Go
+    /// back to sleeping until woken once the queue has not overflowed for
     /// [`KEEP_UP_WINDOW`], so a burst does not leave the worker spinning. A
     /// flush, shutdown or resource message ends the loop and is returned for
     /// the main loop to handle. Only ever entered after spans were dropped,
