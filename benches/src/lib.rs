@@ -1,6 +1,8 @@
 //! Shared pieces for tracekit's side-by-side benchmarks: the counting
 //! exporter both SDKs export to, and provider constructors configured alike.
 
+pub mod floor_layer;
+
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use std::sync::atomic::{AtomicU64, Ordering};

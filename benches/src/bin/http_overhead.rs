@@ -18,7 +18,12 @@
 //! `tracekit X of untraced, usual stack Y of untraced` (throughput ratios,
 //! medians over the repetitions).
 //!
-//! `cargo run --release -p tracekit-benches --bin http_overhead`
+//! With `--floor`, a fourth variant runs among them: `floor`, the least any
+//! traced layer does ([`FloorLayer`] with tracekit's pipeline: a span with
+//! no attributes made current and ended), to show how much of the overhead
+//! any layer of this design pays on this machine.
+//!
+//! `cargo run --release -p tracekit-benches --bin http_overhead [-- --floor]`
 
 use axum::extract::{MatchedPath, Path};
 use axum::routing::get;
@@ -30,6 +35,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tracekit_benches::floor_layer::FloorLayer;
 use tracekit_benches::{otel_sdk_provider, tracekit_provider, CountingExporter, SameSampler};
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use tracing_subscriber::layer::SubscriberExt as _;
@@ -50,17 +56,21 @@ enum Variant {
     Untraced,
     Tracekit,
     UsualStack,
+    Floor,
 }
 
 impl Variant {
-    const ALL: [Variant; 3] = [Variant::Untraced, Variant::Tracekit, Variant::UsualStack];
+    /// The variants every run measures, untraced first (the anchor).
+    const MAIN: [Variant; 3] = [Variant::Untraced, Variant::Tracekit, Variant::UsualStack];
 
     /// The name (as the kernel shortens it) of the variant's span export
-    /// thread.
+    /// thread. With `--floor`, the `tracekit` and `floor` pipelines' export
+    /// threads share a name and both count; the idle one adds next to
+    /// nothing.
     fn export_thread(self) -> Option<&'static str> {
         match self {
             Variant::Untraced => None,
-            Variant::Tracekit => Some("tracekit-batch"),
+            Variant::Tracekit | Variant::Floor => Some("tracekit-batch"),
             Variant::UsualStack => Some("OpenTelemetry"),
         }
     }
@@ -70,6 +80,7 @@ impl Variant {
             Variant::Untraced => "untraced",
             Variant::Tracekit => "tracekit",
             Variant::UsualStack => "usual stack",
+            Variant::Floor => "floor",
         }
     }
 }
@@ -158,7 +169,7 @@ fn start_server(variant: Variant) -> ServerHandle {
     let counted = exporter.clone();
     let (tracekit, sdk) = match variant {
         Variant::Untraced => (None, None),
-        Variant::Tracekit => (
+        Variant::Tracekit | Variant::Floor => (
             Some(tracekit_provider(SameSampler::AlwaysOn, exporter)),
             None,
         ),
@@ -175,6 +186,9 @@ fn start_server(variant: Variant) -> ServerHandle {
             // Kept alive for the thread's life (the process's).
             let mut _subscriber = None;
             let app = match (&tracekit, &sdk) {
+                (Some(provider), _) if variant == Variant::Floor => {
+                    routes().layer(FloorLayer::new(provider.tracer("http_overhead")))
+                }
                 (Some(provider), _) => {
                     let layer = tracekit_axum::layer_builder()
                         .tracer(provider.tracer("http_overhead"))
@@ -412,28 +426,40 @@ fn median(values: &mut [f64]) -> f64 {
 }
 
 fn main() {
-    let servers: Vec<ServerHandle> = Variant::ALL.iter().map(|&v| start_server(v)).collect();
+    let mut variants = Variant::MAIN.to_vec();
+    match std::env::args().nth(1).as_deref() {
+        None => {}
+        Some("--floor") => variants.push(Variant::Floor),
+        Some(other) => {
+            eprintln!("unknown argument {other:?}: the only option is --floor");
+            std::process::exit(2);
+        }
+    }
+    let servers: Vec<ServerHandle> = variants.iter().map(|&v| start_server(v)).collect();
     let client = start_client();
     println!(
         "http_overhead: {} variants x {REPETITIONS} repetitions x {:.1} s, \
          server: 1 worker thread on CPU 0, client: {CONNECTIONS} connections on CPU 1, loopback",
-        Variant::ALL.len(),
+        variants.len(),
         WINDOW.as_secs_f64()
     );
 
-    let mut samples: Vec<[Sample; 3]> = Vec::with_capacity(REPETITIONS);
+    let mut samples: Vec<Vec<Sample>> = Vec::with_capacity(REPETITIONS);
     for rep in 0..REPETITIONS {
-        let mut row = [Sample {
-            per_second: 0.0,
-            cpu_us_per_request: 0.0,
-            export_cpu_us_per_request: 0.0,
-        }; 3];
+        let mut row = vec![
+            Sample {
+                per_second: 0.0,
+                cpu_us_per_request: 0.0,
+                export_cpu_us_per_request: 0.0,
+            };
+            variants.len()
+        ];
         // Rotate the order so no variant always runs first.
-        for k in 0..Variant::ALL.len() {
-            let index = (rep + k) % Variant::ALL.len();
-            row[index] = measure(&client, &servers[index], Variant::ALL[index]);
+        for k in 0..variants.len() {
+            let index = (rep + k) % variants.len();
+            row[index] = measure(&client, &servers[index], variants[index]);
         }
-        for (variant, sample) in Variant::ALL.iter().zip(row.iter()) {
+        for (variant, sample) in variants.iter().zip(row.iter()) {
             println!(
                 "rep {}  {:<12} {:>9.0} req/s  {:>6.2} us CPU/req  {:>5.2} us export thread/req",
                 rep + 1,
@@ -447,8 +473,8 @@ fn main() {
     }
 
     println!("medians over {REPETITIONS} repetitions:");
-    let mut throughput_ratio = [0.0f64; 3];
-    for (i, variant) in Variant::ALL.iter().enumerate() {
+    let mut throughput_ratio = vec![0.0f64; variants.len()];
+    for (i, variant) in variants.iter().enumerate() {
         let mut rate: Vec<f64> = samples.iter().map(|r| r[i].per_second).collect();
         let mut cpu: Vec<f64> = samples.iter().map(|r| r[i].cpu_us_per_request).collect();
         let mut ratio: Vec<f64> = samples

@@ -1,17 +1,30 @@
 //! A fixed-count loop of `GET /users/{id}` requests through the axum router
-//! of `http_overhead`, in process (no sockets), untraced or with tracekit's
-//! server layer: the per-request cost of the layer alone, timed and
-//! repeatable under callgrind (`--toggle-collect=http_profile::run_loop*`).
+//! of `http_overhead`, in process (no sockets): the per-request cost of a
+//! layer alone, timed and repeatable under callgrind
+//! (`--toggle-collect=http_profile::run_loop*`). The variants:
 //!
-//! `http_profile <untraced|tracekit> [iterations]`
+//! - `untraced`: the router alone;
+//! - `tracekit`: tracekit's axum layer, as in `http_overhead`;
+//! - `identity`: a layer that does nothing, given to `Router::layer`: what
+//!   axum's wrapping of every route costs any layer;
+//! - `floor`: the least any traced layer does
+//!   ([`FloorLayer`](tracekit_benches::floor_layer::FloorLayer)), given to
+//!   `Router::layer`: a floor for the real layer;
+//! - `floor_sdk`: `floor` with an `opentelemetry_sdk` tracer (same sampler,
+//!   batch processor and counting exporter) instead of tracekit's.
+//!
+//! `http_profile <untraced|tracekit|identity|floor|floor_sdk> [iterations]`
 
 use axum::body::Body;
 use axum::extract::Path;
 use axum::routing::get;
 use axum::Router;
+use opentelemetry::trace::TracerProvider as _;
 use std::time::{Duration, Instant};
 use tower::{Service, ServiceExt};
-use tracekit_benches::{tracekit_provider, CountingExporter, SameSampler};
+use tracekit_benches::floor_layer::FloorLayer;
+use tracekit_benches::{otel_sdk_provider, tracekit_provider, CountingExporter, SameSampler};
+use tracekit_propagators::TraceContextPropagator;
 
 async fn user(Path(id): Path<u64>) -> String {
     format!("user {id}")
@@ -68,19 +81,29 @@ fn thread_cpu_time() -> Duration {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let traced = args.get(1).map(String::as_str) == Some("tracekit");
+    let variant = args.get(1).map_or("untraced", String::as_str);
     let n: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(200_000);
     let exporter = CountingExporter::default();
     let provider = tracekit_provider(SameSampler::AlwaysOn, exporter.clone());
-    let mut app = if traced {
-        routes().layer(
+    let sdk_provider = otel_sdk_provider(SameSampler::AlwaysOn, exporter.clone());
+    let tracer = provider.tracer("http_profile");
+    let mut app = match variant {
+        "untraced" => routes(),
+        "tracekit" => routes().layer(
             tracekit_axum::layer_builder()
-                .tracer(provider.tracer("http_profile"))
-                .propagator(tracekit_propagators::TraceContextPropagator::new())
+                .tracer(tracer)
+                .propagator(TraceContextPropagator::new())
                 .build(),
-        )
-    } else {
-        routes()
+        ),
+        "identity" => routes().layer(tower::layer::util::Identity::new()),
+        "floor" => routes().layer(FloorLayer::new(tracer)),
+        "floor_sdk" => routes().layer(FloorLayer::new(sdk_provider.tracer("http_profile"))),
+        other => {
+            eprintln!(
+                "unknown variant {other:?}: untraced, tracekit, identity, floor or floor_sdk"
+            );
+            std::process::exit(2);
+        }
     }
     // Finalised as `axum::serve` does: routes (and the layer) are built
     // once, not converted again on every request.
@@ -94,9 +117,9 @@ fn main() {
     let cpu = thread_cpu_time() - cpu_start;
     let elapsed = start.elapsed();
     let _ = provider.shutdown(Duration::from_secs(10));
+    let _ = sdk_provider.shutdown();
     println!(
-        "{}: {n} requests, {:.0} ns/request, {:.0} ns CPU/request, {bytes} body bytes, {} spans exported",
-        if traced { "tracekit" } else { "untraced" },
+        "{variant}: {n} requests, {:.0} ns/request, {:.0} ns CPU/request, {bytes} body bytes, {} spans exported",
         elapsed.as_nanos() as f64 / n as f64,
         cpu.as_nanos() as f64 / n as f64,
         exporter.count()
