@@ -1,5 +1,5 @@
 //! Interned attribute values: strings that recur on request after request
-//! (route templates, span names, host names) kept once for the process as
+//! (route templates, span names, host names, user agents) kept once for the process as
 //! `&'static str`, so a span carries them without allocating and the
 //! export thread frees nothing of them.
 //!
@@ -78,14 +78,20 @@ pub(crate) enum Kind {
     /// `server.address` values (from the `Host` header: client-chosen, so
     /// a small budget of short names).
     Host,
+    /// `user_agent.original` values (client-chosen too: a small budget;
+    /// a service's callers usually send a handful).
+    UserAgent,
 }
+
+/// How many kinds there are.
+const KINDS: usize = 4;
 
 impl Kind {
     /// Distinct strings of this kind kept at most.
     fn budget(self) -> usize {
         match self {
             Kind::Route | Kind::SpanName => 1024,
-            Kind::Host => 64,
+            Kind::Host | Kind::UserAgent => 64,
         }
     }
 
@@ -94,6 +100,7 @@ impl Kind {
         match self {
             Kind::Route | Kind::SpanName => 256,
             Kind::Host => 128,
+            Kind::UserAgent => 256,
         }
     }
 
@@ -102,6 +109,7 @@ impl Kind {
             Kind::Route => 0,
             Kind::SpanName => 1,
             Kind::Host => 2,
+            Kind::UserAgent => 3,
         }
     }
 }
@@ -109,7 +117,7 @@ impl Kind {
 /// The process-wide interned strings and how much of each budget is spent.
 struct Shared {
     strings: HashSet<&'static str>,
-    spent: [usize; 3],
+    spent: [usize; KINDS],
 }
 
 static SHARED: Mutex<Option<Shared>> = Mutex::new(None);
@@ -120,7 +128,7 @@ thread_local! {
         const { RefCell::new(HashSet::with_hasher(BuildHasherDefault::new())) };
     /// The last string of each kind this thread interned: most requests
     /// repeat it, and comparing is cheaper than hashing.
-    static LAST: [Cell<Option<&'static str>>; 3] = const { [Cell::new(None), Cell::new(None), Cell::new(None)] };
+    static LAST: [Cell<Option<&'static str>>; KINDS] = const { [const { Cell::new(None) }; KINDS] };
 }
 
 /// `value` as a process-lifetime string of `kind`, or `None` when the
@@ -156,7 +164,7 @@ fn intern_shared(kind: Kind, value: &str) -> Option<&'static str> {
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let shared = guard.get_or_insert_with(|| Shared {
         strings: HashSet::new(),
-        spent: [0; 3],
+        spent: [0; KINDS],
     });
     if let Some(found) = shared.strings.get(value) {
         return Some(found);
@@ -278,6 +286,25 @@ mod tests {
         assert_eq!(a, build.hash_one(String::from("/users/{id}")));
         assert_ne!(a, build.hash_one("/users/{ie}"));
         assert_ne!(build.hash_one("a"), build.hash_one("b"));
+    }
+
+    #[test]
+    fn kinds_keep_their_own_last_string() {
+        let host = intern(Kind::Host, "kinds.example").unwrap();
+        let agent = intern(Kind::UserAgent, "kinds-agent/1.0").unwrap();
+        assert!(std::ptr::eq(
+            host,
+            intern(Kind::Host, "kinds.example").unwrap()
+        ));
+        assert!(std::ptr::eq(
+            agent,
+            intern(Kind::UserAgent, "kinds-agent/1.0").unwrap()
+        ));
+        assert_eq!(
+            intern(Kind::UserAgent, &"a".repeat(256)).map(str::len),
+            Some(256)
+        );
+        assert_eq!(intern(Kind::UserAgent, &"a".repeat(257)), None);
     }
 
     #[test]

@@ -137,10 +137,15 @@ pub(crate) fn describe<B, I: RequestInfo>(
         attributes.push(KeyValue::new(URL_QUERY, redact_query(query).into_owned()));
     }
     if let Some(agent) = known.user_agent {
-        attributes.push(KeyValue::new(
-            USER_AGENT_ORIGINAL,
-            String::from_utf8_lossy(agent.as_bytes()).into_owned(),
-        ));
+        // A caller sends the same agent request after request: interned,
+        // it costs no allocation. Text beyond visible ASCII is copied.
+        let value = match agent.to_str() {
+            Ok(text) => interned_value(Kind::UserAgent, text),
+            Err(_) => String::from_utf8_lossy(agent.as_bytes())
+                .into_owned()
+                .into(),
+        };
+        attributes.push(KeyValue::new(USER_AGENT_ORIGINAL, value));
     }
     let name = match info.route(request) {
         Some(route) => match intern_route(method.span_name(), route) {
@@ -188,6 +193,21 @@ mod tests {
 
     use crate::test_support::attribute_value as get;
 
+    /// [`describe`] of `request`, its known headers read as the service
+    /// reads them.
+    fn described<B>(
+        request: &Request<B>,
+        info: &impl RequestInfo,
+        capture: &HeaderCapture,
+    ) -> ServerRequest {
+        describe(
+            request,
+            info,
+            capture,
+            &RequestHeaders::read(request.headers()),
+        )
+    }
+
     #[test]
     fn http_request_with_route() {
         let request = Request::get("/users/42?token=abc&x=1")
@@ -198,12 +218,7 @@ mod tests {
             .body(())
             .unwrap();
         let capture = HeaderCapture::new(HeaderSide::Request, ["x-request-id", "authorization"]);
-        let described = describe(
-            &request,
-            &Fixed,
-            &capture,
-            &RequestHeaders::read(request.headers()),
-        );
+        let described = described(&request, &Fixed, &capture);
         assert_eq!(described.name, "GET /users/{id}");
         assert_eq!(described.protocol, Protocol::Http);
         let a = &described.attributes;
@@ -222,6 +237,30 @@ mod tests {
     }
 
     #[test]
+    fn user_agents_are_kept_whole_and_repeated_ones_shared() {
+        let agent_of = |value: &[u8]| {
+            let request = Request::get("/")
+                .header("user-agent", http::HeaderValue::from_bytes(value).unwrap())
+                .body(())
+                .unwrap();
+            let described = described(&request, &NoRequestInfo, &HeaderCapture::default());
+            get(&described.attributes, USER_AGENT_ORIGINAL).unwrap()
+        };
+        let first = agent_of(b"describe-agent/2.1");
+        let second = agent_of(b"describe-agent/2.1");
+        assert_eq!(first, "describe-agent/2.1".into());
+        // Interned: both spans point at one copy of the text.
+        let text = |value: &opentelemetry::Value| match value {
+            opentelemetry::Value::String(s) => s.as_str().as_ptr(),
+            other => panic!("not a string: {other:?}"),
+        };
+        assert!(std::ptr::eq(text(&first), text(&second)));
+        // Beyond visible ASCII: UTF-8 kept as it is, other bytes replaced.
+        assert_eq!(agent_of("agent/é".as_bytes()), "agent/é".into());
+        assert_eq!(agent_of(b"agent/\xff"), "agent/\u{fffd}".into());
+    }
+
+    #[test]
     fn unknown_method_without_route() {
         let request = Request::builder()
             .method("PURGE")
@@ -229,12 +268,7 @@ mod tests {
             .header("host", "example.com")
             .body(())
             .unwrap();
-        let described = describe(
-            &request,
-            &NoRequestInfo,
-            &HeaderCapture::default(),
-            &RequestHeaders::read(request.headers()),
-        );
+        let described = described(&request, &NoRequestInfo, &HeaderCapture::default());
         assert_eq!(described.name, "HTTP");
         let a = &described.attributes;
         assert_eq!(get(a, HTTP_REQUEST_METHOD), Some("_OTHER".into()));
@@ -251,12 +285,7 @@ mod tests {
             .version(Version::HTTP_2)
             .body(())
             .unwrap();
-        let described = describe(
-            &request,
-            &Fixed,
-            &HeaderCapture::default(),
-            &RequestHeaders::read(request.headers()),
-        );
+        let described = described(&request, &Fixed, &HeaderCapture::default());
         assert_eq!(described.name, "helloworld.Greeter/SayHello");
         assert_eq!(described.protocol, Protocol::Grpc);
         let a = &described.attributes;
