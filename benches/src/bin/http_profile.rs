@@ -85,7 +85,9 @@ fn main() {
     let n: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(200_000);
     let exporter = CountingExporter::default();
     let provider = tracekit_provider(SameSampler::AlwaysOn, exporter.clone());
-    let sdk_provider = otel_sdk_provider(SameSampler::AlwaysOn, exporter.clone());
+    // The official pipeline (and its export thread) only where it is used.
+    let sdk_provider = (variant == "floor_sdk")
+        .then(|| otel_sdk_provider(SameSampler::AlwaysOn, exporter.clone()));
     let tracer = provider.tracer("http_profile");
     let mut app = match variant {
         "untraced" => routes(),
@@ -97,7 +99,10 @@ fn main() {
         ),
         "identity" => routes().layer(tower::layer::util::Identity::new()),
         "floor" => routes().layer(FloorLayer::new(tracer)),
-        "floor_sdk" => routes().layer(FloorLayer::new(sdk_provider.tracer("http_profile"))),
+        "floor_sdk" => {
+            let provider = sdk_provider.as_ref().expect("built for floor_sdk");
+            routes().layer(FloorLayer::new(provider.tracer("http_profile")))
+        }
         other => {
             eprintln!(
                 "unknown variant {other:?}: untraced, tracekit, identity, floor or floor_sdk"
@@ -117,7 +122,9 @@ fn main() {
     let cpu = thread_cpu_time() - cpu_start;
     let elapsed = start.elapsed();
     let _ = provider.shutdown(Duration::from_secs(10));
-    let _ = sdk_provider.shutdown();
+    if let Some(provider) = sdk_provider {
+        let _ = provider.shutdown();
+    }
     println!(
         "{variant}: {n} requests, {:.0} ns/request, {:.0} ns CPU/request, {bytes} body bytes, {} spans exported",
         elapsed.as_nanos() as f64 / n as f64,

@@ -1,7 +1,7 @@
 //! Interned attribute values: strings that recur on request after request
-//! (route templates, span names, host names, user agents) kept once for the process as
-//! `&'static str`, so a span carries them without allocating and the
-//! export thread frees nothing of them.
+//! (route templates, span names, host names, user agents) kept once for
+//! the process as `&'static str`, so a span carries them without
+//! allocating and the export thread frees nothing of them.
 //!
 //! Each kind of value has a budget of distinct strings; once it is spent,
 //! or for a string longer than the kind allows, [`intern`] answers `None`
@@ -83,8 +83,8 @@ pub(crate) enum Kind {
     UserAgent,
 }
 
-/// How many kinds there are.
-const KINDS: usize = 4;
+/// How many kinds there are (the last one's index, plus one).
+const KINDS: usize = Kind::UserAgent as usize + 1;
 
 impl Kind {
     /// Distinct strings of this kind kept at most.
@@ -104,13 +104,9 @@ impl Kind {
         }
     }
 
+    /// The kind's slot in per-kind arrays: its declaration order.
     fn index(self) -> usize {
-        match self {
-            Kind::Route => 0,
-            Kind::SpanName => 1,
-            Kind::Host => 2,
-            Kind::UserAgent => 3,
-        }
+        self as usize
     }
 }
 
