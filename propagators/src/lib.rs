@@ -18,7 +18,8 @@
 //! Parsing is exact and defensive. The W3C Trace Context rules (exact
 //! version `00` length, forward-compatible parsing of higher versions,
 //! rejection of version `ff`, zero ids and non-lowercase hex, the `tracestate`
-//! key/value grammar, 32 members, no duplicates, whole-list rejection) and
+//! key/value grammar of the current editor's draft, 32 members, the first of
+//! a repeated key kept, whole-list rejection) and
 //! the W3C Baggage rules (token keys, percent-encoded values, properties,
 //! 64 members / 8192 bytes with whole members dropped) are implemented by
 //! hand over bytes, never panic and never allocate in proportion to hostile
@@ -26,6 +27,14 @@
 //! hand-written hex routines into stack buffers; the only allocations are
 //! the header strings handed to the injector and the `TraceState` /
 //! `Baggage` values handed to the context.
+//!
+//! `opentelemetry::trace::TraceState` still checks the older `tracestate`
+//! key grammar (`tenant@system`, at most 13 characters after the `@`, one
+//! `@`). Members valid on the wire that it refuses are kept beside the span
+//! context in the extracted [`Context`](opentelemetry::Context) and sent on
+//! by [`TraceContextPropagator`] for every span of that trace, so a service
+//! forwards every valid member it received (see
+//! [`TraceParent::into_context`]).
 //!
 //! A propagator that finds nothing valid returns the context it was given
 //! unchanged, so in a composite an invalid header never erases what an

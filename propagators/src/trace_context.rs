@@ -1,8 +1,8 @@
 //! [`TraceContextPropagator`]: W3C Trace Context (`traceparent` and
 //! `tracestate`), Level 1 plus the Level 2 `random` trace flag.
 
-use crate::traceparent::{ascii_to_string, format_traceparent, parse_traceparent};
-use crate::tracestate::format_tracestate;
+use crate::traceparent::{ascii_to_string, format_traceparent, parse_traceparent, TraceParent};
+use crate::tracestate::{format_tracestate, ForwardedTraceState};
 use opentelemetry::propagation::{
     text_map_propagator::FieldIter, Extractor, Injector, TextMapPropagator,
 };
@@ -33,14 +33,26 @@ fn trace_context_fields() -> &'static [String; 2] {
 ///   kept, other bits cleared.
 /// - an invalid or absent `traceparent` leaves the context untouched (a new
 ///   trace starts) and `tracestate` is not even read.
-/// - all `tracestate` fields are combined in order; the whole list is
-///   dropped when a member is invalid, a key repeats or there are more than
-///   32 members. Empty members are allowed. Order and values are kept byte
+/// - all `tracestate` fields are combined in order and read with the key
+///   grammar of the current editor's draft (`@` allowed anywhere after the
+///   first character, keys of up to 256 characters); the whole list is
+///   dropped when a member is invalid or there are more than 32 members.
+///   Of a repeated key the first (leftmost) member is kept, the later ones
+///   are dropped. Empty members are allowed. Order and values are kept byte
 ///   for byte.
+/// - members that are valid on the wire but that
+///   `opentelemetry::trace::TraceState` cannot hold (keys with a second `@`,
+///   or more than 13 characters after the `@`) are not lost: the extracted
+///   context keeps the whole list beside the span context, and injection
+///   sends it on for every span of that trace. When the span's trace state
+///   was changed on the way (a sampler writing its `ot` entry, say), the
+///   changed entries go leftmost and the members `TraceState` could not
+///   hold keep their places among the others.
 ///
 /// Injection always writes a version `00` `traceparent` for a valid span
 /// context, sampled or not, with its `sampled` and `random` flags, and a
-/// `tracestate` when the span's trace state is not empty.
+/// `tracestate` when the span's trace state (with the forwarded members
+/// above) is not empty.
 ///
 /// ```
 /// use opentelemetry::propagation::TextMapPropagator;
@@ -74,13 +86,11 @@ impl TraceContextPropagator {
     }
 
     /// Extracts the remote span context carried by `extractor`, or `None`
-    /// when there is no valid `traceparent`.
+    /// when there is no valid `traceparent`. Members of `tracestate` that
+    /// `TraceState` cannot hold are left out; the context that
+    /// [`TextMapPropagator::extract_with_context`] returns keeps them.
     pub fn extract_span_context(&self, extractor: &dyn Extractor) -> Option<SpanContext> {
-        let parents = extractor.get_all(TRACEPARENT_HEADER)?;
-        let [traceparent] = parents.as_slice() else {
-            return None;
-        };
-        let parent = parse_traceparent(traceparent)?;
+        let parent = extract_parent(extractor)?;
         Some(match extractor.get_all(TRACESTATE_HEADER) {
             Some(fields) => parent.into_remote_span_context(&fields),
             None => parent.into_remote_span_context(&[]),
@@ -90,29 +100,61 @@ impl TraceContextPropagator {
     /// Writes the `traceparent` (and `tracestate` if any) of `span_context`
     /// into `injector`; does nothing for an invalid span context.
     pub fn inject_span_context(&self, span_context: &SpanContext, injector: &mut dyn Injector) {
-        if !span_context.is_valid() {
-            return;
-        }
-        let buf = format_traceparent(
-            span_context.trace_id(),
-            span_context.span_id(),
-            span_context.trace_flags(),
-        );
-        injector.set(TRACEPARENT_HEADER, ascii_to_string(&buf));
-        if let Some(trace_state) = format_tracestate(span_context.trace_state()) {
-            injector.set(TRACESTATE_HEADER, trace_state);
+        if inject_traceparent(span_context, injector) {
+            if let Some(trace_state) = format_tracestate(span_context.trace_state()) {
+                injector.set(TRACESTATE_HEADER, trace_state);
+            }
         }
     }
 }
 
+/// The one valid `traceparent` of `extractor`, if any.
+fn extract_parent(extractor: &dyn Extractor) -> Option<TraceParent> {
+    let parents = extractor.get_all(TRACEPARENT_HEADER)?;
+    let [traceparent] = parents.as_slice() else {
+        return None;
+    };
+    parse_traceparent(traceparent)
+}
+
+/// Writes the `traceparent` of a valid `span_context`; `false` (nothing
+/// written) for an invalid one.
+fn inject_traceparent(span_context: &SpanContext, injector: &mut dyn Injector) -> bool {
+    if !span_context.is_valid() {
+        return false;
+    }
+    let buf = format_traceparent(
+        span_context.trace_id(),
+        span_context.span_id(),
+        span_context.trace_flags(),
+    );
+    injector.set(TRACEPARENT_HEADER, ascii_to_string(&buf));
+    true
+}
+
 impl TextMapPropagator for TraceContextPropagator {
     fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
-        self.inject_span_context(cx.span().span_context(), injector);
+        let span = cx.span();
+        let span_context = span.span_context();
+        let Some(forwarded) = cx.get::<ForwardedTraceState>() else {
+            return self.inject_span_context(span_context, injector);
+        };
+        if inject_traceparent(span_context, injector) {
+            let header = forwarded
+                .header_for(span_context.trace_id(), span_context.trace_state())
+                .or_else(|| format_tracestate(span_context.trace_state()));
+            if let Some(header) = header {
+                injector.set(TRACESTATE_HEADER, header);
+            }
+        }
     }
 
     fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
-        match self.extract_span_context(extractor) {
-            Some(span_context) => cx.with_remote_span_context(span_context),
+        match extract_parent(extractor) {
+            Some(parent) => match extractor.get_all(TRACESTATE_HEADER) {
+                Some(fields) => parent.into_context(cx, &fields),
+                None => parent.into_context(cx, &[]),
+            },
             None => cx.clone(),
         }
     }
@@ -238,10 +280,66 @@ mod tests {
                 ("tracestate", "foo=1"),
                 ("tracestate", "foo=2")
             ]),
-            ""
+            "foo=1",
+            "the first of a repeated key is kept"
         );
         // An invalid tracestate never invalidates traceparent.
         assert!(extract(&[("traceparent", TP), ("tracestate", "FOO=1")]).is_some());
+    }
+
+    /// What `propagator` sends on for a child of the context extracted
+    /// from `headers` whose span context is `child` (`None`: the parent's
+    /// own).
+    fn forwarded(headers: &[(&str, &str)], child: Option<SpanContext>) -> Option<String> {
+        let p = TraceContextPropagator::new();
+        let cx = p.extract_with_context(
+            &Context::new(),
+            &FieldCarrier::from_pairs(headers.iter().copied()),
+        );
+        let cx = match child {
+            Some(sc) => cx.with_remote_span_context(sc),
+            None => cx,
+        };
+        let mut out = HashMap::new();
+        p.inject_context(&cx, &mut out);
+        out.remove("tracestate")
+    }
+
+    #[test]
+    fn members_the_api_type_refuses_are_forwarded() {
+        let received = "foo@@bar=1,a=2,t@vvvvvvvvvvvvvvv=3";
+        let headers = [("traceparent", TP), ("tracestate", received)];
+        let cx_state = extract(&headers).expect("valid").trace_state().header();
+        assert_eq!(cx_state, "a=2", "the API type holds only this one");
+        assert_eq!(forwarded(&headers, None).as_deref(), Some(received));
+        // A child in the same trace, its trace state changed by a sampler.
+        let changed = TraceState::from_key_value([("a", "2")])
+            .unwrap()
+            .insert("ot", "th:8")
+            .unwrap();
+        let child = SpanContext::new(
+            TraceId::from(TRACE),
+            SpanId::from(9),
+            TraceFlags::SAMPLED,
+            false,
+            changed.clone(),
+        );
+        assert_eq!(
+            forwarded(&headers, Some(child)).as_deref(),
+            Some("ot=th:8,foo@@bar=1,a=2,t@vvvvvvvvvvvvvvv=3")
+        );
+        // A span of another trace under the same context sends its own.
+        let other = SpanContext::new(
+            TraceId::from(TRACE + 1),
+            SpanId::from(9),
+            TraceFlags::SAMPLED,
+            false,
+            changed,
+        );
+        assert_eq!(
+            forwarded(&headers, Some(other)).as_deref(),
+            Some("ot=th:8,a=2")
+        );
     }
 
     #[test]

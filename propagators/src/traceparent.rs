@@ -3,8 +3,9 @@
 
 use crate::hex::{parse_lower_hex_u128, parse_lower_hex_u64, parse_lower_hex_u8, write_lower_hex};
 use crate::text::trim_ows_bytes;
-use crate::tracestate::parse_tracestate;
-use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+use crate::tracestate::{parse_tracestate, ForwardedTraceState};
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+use opentelemetry::Context;
 
 /// Length of a version `00` `traceparent` value, and the minimum length of
 /// any higher version.
@@ -85,12 +86,54 @@ impl TraceParent {
     /// The remote span context of this parent with the trace state of the
     /// carrier's `tracestate` field values (in order; none gives an empty
     /// trace state, an invalid combined list is dropped as a whole).
+    ///
+    /// Members that are valid on the wire but that
+    /// `opentelemetry::trace::TraceState` cannot hold (keys with a second
+    /// `@`, or more than 13 characters after the `@`) are left out; use
+    /// [`TraceParent::into_context`] to forward them.
     pub fn into_remote_span_context(self, tracestate_fields: &[&str]) -> SpanContext {
-        let trace_state = if tracestate_fields.is_empty() {
-            TraceState::NONE
-        } else {
-            parse_tracestate(tracestate_fields).unwrap_or(TraceState::NONE)
+        let trace_state = parse_tracestate(tracestate_fields).map(|parsed| parsed.trace_state);
+        self.span_context(trace_state.unwrap_or(TraceState::NONE))
+    }
+
+    /// `cx` with this parent as its remote span context and the trace state
+    /// of the carrier's `tracestate` field values, as
+    /// [`TraceContextPropagator`](crate::TraceContextPropagator) extracts
+    /// it: when the list has members `TraceState` cannot hold, the whole
+    /// list is kept in the context too, and the propagator's injection
+    /// sends it on for every span of this trace.
+    ///
+    /// ```
+    /// use opentelemetry::propagation::TextMapPropagator;
+    /// use opentelemetry::trace::TraceContextExt;
+    /// use opentelemetry::Context;
+    /// use std::collections::HashMap;
+    /// use tracekit_propagators::{TraceContextPropagator, TraceParent};
+    ///
+    /// let parent = TraceParent::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+    ///     .expect("valid");
+    /// let cx = parent.into_context(&Context::new(), &["foo@@bar=1,congo=t61rcWkgMzE"]);
+    /// assert_eq!(cx.span().span_context().trace_state().header(), "congo=t61rcWkgMzE");
+    ///
+    /// let mut outbound = HashMap::new();
+    /// TraceContextPropagator::new().inject_context(&cx, &mut outbound);
+    /// assert_eq!(outbound["tracestate"], "foo@@bar=1,congo=t61rcWkgMzE");
+    /// ```
+    pub fn into_context(self, cx: &Context, tracestate_fields: &[&str]) -> Context {
+        let (trace_state, unheld) = match parse_tracestate(tracestate_fields) {
+            Some(parsed) => (parsed.trace_state, parsed.unheld),
+            None => (TraceState::NONE, None),
         };
+        let cx = cx.with_remote_span_context(self.span_context(trace_state));
+        match unheld {
+            Some(members) => cx.with_value(ForwardedTraceState::new(self.trace_id, members)),
+            None => cx,
+        }
+    }
+
+    /// The remote span context of this parent with `trace_state`.
+    #[inline]
+    fn span_context(self, trace_state: TraceState) -> SpanContext {
         SpanContext::new(self.trace_id, self.parent_id, self.flags, true, trace_state)
     }
 }
@@ -388,7 +431,10 @@ mod tests {
         let sc = parent.into_remote_span_context(&["a=1", "b=2"]);
         assert_eq!(sc.trace_state().header(), "a=1,b=2");
         // An invalid combined list is dropped as a whole.
-        let sc = parent.into_remote_span_context(&["a=1", "a=2"]);
+        let sc = parent.into_remote_span_context(&["a=1", "A=2"]);
         assert_eq!(sc.trace_state(), &TraceState::NONE);
+        // Of a repeated key the first member is kept.
+        let sc = parent.into_remote_span_context(&["a=1", "a=2"]);
+        assert_eq!(sc.trace_state().header(), "a=1");
     }
 }

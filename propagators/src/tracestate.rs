@@ -1,23 +1,24 @@
-//! The W3C `tracestate` header value: list parsing with the Level 2 key and
-//! value grammar, formatting, and the helper that puts an entry leftmost.
+//! The W3C `tracestate` header value: list parsing with the current key and
+//! value grammar (the Trace Context Level 2 editor's draft), formatting, the
+//! helper that puts an entry leftmost, and the members forwarded although
+//! `opentelemetry::trace::TraceState` cannot hold them.
 
 use crate::text::trim_ows;
-use opentelemetry::trace::TraceState;
+use opentelemetry::trace::{TraceId, TraceState};
 
 /// Maximum number of list members a `tracestate` may hold.
 pub const MAX_TRACESTATE_MEMBERS: usize = 32;
 
-/// Longest `tenant-id` of a multi-tenant key.
-const MAX_TENANT_ID_LEN: usize = 241;
-/// Longest `system-id` of a multi-tenant key.
-const MAX_SYSTEM_ID_LEN: usize = 14;
-/// Longest simple key and longest value.
+/// Longest key and longest value.
 const MAX_KEY_OR_VALUE_LEN: usize = 256;
+
+/// Longest text after the `@` of a key that `TraceState` (0.33) accepts.
+const MAX_TRACE_STATE_SYSTEM_LEN: usize = 13;
 
 /// Byte classes of the `tracestate` grammar, one table lookup per byte.
 const LCALPHA: u8 = 1;
 const DIGIT: u8 = 1 << 1;
-/// `lcalpha / DIGIT / "_" / "-" / "*" / "/"`.
+/// `keychar = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@"`.
 const KEY_CHAR: u8 = 1 << 2;
 /// `%x20-2B / %x2D-3C / %x3E-7E`: printable ASCII but `,` and `=`.
 const VALUE_CHAR: u8 = 1 << 3;
@@ -34,7 +35,7 @@ static CLASSES: [u8; 256] = {
         if c.is_ascii_digit() {
             class |= DIGIT | KEY_CHAR;
         }
-        if matches!(c, b'_' | b'-' | b'*' | b'/') {
+        if matches!(c, b'_' | b'-' | b'*' | b'/' | b'@') {
             class |= KEY_CHAR;
         }
         if c >= 0x20 && c <= 0x7e && c != b',' && c != b'=' {
@@ -51,45 +52,35 @@ fn class(b: u8) -> u8 {
     CLASSES[b as usize]
 }
 
-/// Checks a key against the grammar (see [`is_valid_tracestate_key`]) in
-/// one pass; `Some(position of the '@')` for a valid multi-tenant key,
-/// `Some(None)` for a valid simple key.
+/// Whether `key` is a key by the grammar of [`is_valid_tracestate_key`].
 #[inline]
-fn check_key(key: &[u8]) -> Option<Option<usize>> {
-    let mut at = None;
-    for (i, &b) in key.iter().enumerate() {
-        if class(b) & KEY_CHAR == 0 {
-            if b != b'@' || at.is_some() {
-                return None;
-            }
-            at = Some(i);
-        }
-    }
-    let first = class(*key.first()?);
-    let valid = match at {
-        None => key.len() <= MAX_KEY_OR_VALUE_LEN && first & LCALPHA != 0,
-        Some(at) => {
-            let system_len = key.len() - at - 1;
-            (1..=MAX_TENANT_ID_LEN).contains(&at)
-                && first & (LCALPHA | DIGIT) != 0
-                && (1..=MAX_SYSTEM_ID_LEN).contains(&system_len)
-                && class(key[at + 1]) & LCALPHA != 0
-        }
-    };
-    valid.then_some(at)
+fn check_key(key: &[u8]) -> bool {
+    matches!(key.first(), Some(&first) if class(first) & (LCALPHA | DIGIT) != 0)
+        && key.len() <= MAX_KEY_OR_VALUE_LEN
+        && key.iter().all(|&b| class(b) & KEY_CHAR != 0)
 }
 
-/// Checks a `tracestate` key against the W3C grammar:
+/// Checks a `tracestate` key against the W3C grammar of the current
+/// editor's draft: a lowercase letter or a digit, then up to 255 lowercase
+/// letters, digits, `_`, `-`, `*`, `/` and `@`, anywhere and any number of
+/// times.
 ///
 /// ```text
-/// key              = simple-key / multi-tenant-key
-/// simple-key       = lcalpha 0*255( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
-/// multi-tenant-key = tenant-id "@" system-id
-/// tenant-id        = ( lcalpha / DIGIT ) 0*240( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
-/// system-id        = lcalpha 0*13( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
+/// key     = ( lcalpha / DIGIT ) 0*255 ( keychar )
+/// keychar = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@"
+/// ```
+///
+/// ```
+/// use tracekit_propagators::is_valid_tracestate_key;
+///
+/// assert!(is_valid_tracestate_key("rojo"));
+/// assert!(is_valid_tracestate_key("0tenant@system"));
+/// assert!(is_valid_tracestate_key("foo@@bar"));
+/// assert!(!is_valid_tracestate_key("@foo"));
+/// assert!(!is_valid_tracestate_key("Foo"));
 /// ```
 pub fn is_valid_tracestate_key(key: &str) -> bool {
-    check_key(key.as_bytes()).is_some()
+    check_key(key.as_bytes())
 }
 
 /// Checks a `tracestate` value against the W3C grammar: 1 to 256 printable
@@ -107,166 +98,214 @@ pub fn is_valid_tracestate_value(value: &str) -> bool {
         && value.iter().all(|&b| class(b) & VALUE_CHAR != 0)
 }
 
-/// `opentelemetry::trace::TraceState` (0.33) refuses multi-tenant keys whose
-/// `system-id` has the 14 characters the recommendation allows. Such a
-/// member is valid on the wire but cannot be stored; it is the only member
-/// this crate ever leaves out of an otherwise valid list.
+/// Whether `opentelemetry::trace::TraceState` (0.33) accepts a key that is
+/// valid by the grammar. It still checks the older multi-tenant form
+/// (`tenant@system`), and refuses a second `@`, more than 13 characters
+/// after the `@` and a first system character other than a lowercase letter
+/// or a digit. The test `trace_state_acceptance_matches_the_api` keeps this
+/// in step with the API crate.
 #[inline]
-fn representable_in_trace_state(key: &str, at: Option<usize>) -> bool {
-    match at {
-        Some(at) => key.len() - at - 1 < MAX_SYSTEM_ID_LEN,
-        None => true,
-    }
+fn held_by_trace_state(key: &str) -> bool {
+    let key = key.as_bytes();
+    let Some(at) = key.iter().position(|&b| b == b'@') else {
+        return true;
+    };
+    let system = &key[at + 1..];
+    system.len() <= MAX_TRACE_STATE_SYSTEM_LEN
+        && !system.contains(&b'@')
+        && system
+            .first()
+            .is_none_or(|&b| class(b) & (LCALPHA | DIGIT) != 0)
 }
 
-/// Splits a trimmed, non-empty list member into a valid key and value, with
-/// the key's `@` position; `None` when it is not `key=value` by the grammar.
+/// Splits a trimmed, non-empty list member into a valid key and value;
+/// `None` when it is not `key=value` by the grammar.
 #[inline]
-fn split_member(member: &str) -> Option<(&str, &str, Option<usize>)> {
+fn split_member(member: &str) -> Option<(&str, &str)> {
     let bytes = member.as_bytes();
     let eq = bytes.iter().position(|&b| b == b'=')?;
-    let at = check_key(&bytes[..eq])?;
+    if !check_key(&bytes[..eq]) {
+        return None;
+    }
     // `eq` is an ASCII byte: both sides are char boundaries.
     let (key, value) = (member.get(..eq)?, member.get(eq + 1..)?);
-    is_valid_tracestate_value(value).then_some((key, value, at))
+    is_valid_tracestate_value(value).then_some((key, value))
 }
 
-/// Walks the list members of several `tracestate` fields (as if joined with
-/// `,`), yielding the valid, storable ones and recording why the list must
-/// be discarded, in a single pass over the bytes.
-struct MemberScanner<'a, 'f> {
-    fields: &'f [&'a str],
-    next_field: usize,
-    rest: Option<&'a str>,
-    count: usize,
-    invalid: bool,
-    /// Valid keys that `TraceState` cannot store (rare; kept for the
-    /// duplicate check).
-    skipped: Vec<&'a str>,
+/// One valid member of a parsed list, borrowed from the fields.
+#[derive(Clone, Copy)]
+struct Member<'a> {
+    key: &'a str,
+    value: &'a str,
+    /// Whether `TraceState` can hold the key.
+    held: bool,
 }
 
-impl<'a, 'f> MemberScanner<'a, 'f> {
-    fn new(fields: &'f [&'a str]) -> Self {
-        MemberScanner {
-            fields,
-            next_field: 0,
-            rest: None,
-            count: 0,
-            invalid: false,
-            skipped: Vec::new(),
-        }
-    }
-
-    /// The next raw list member (between commas), across fields.
-    #[inline]
-    fn next_raw(&mut self) -> Option<&'a str> {
-        loop {
-            if let Some(rest) = self.rest {
-                let bytes = rest.as_bytes();
-                let mut i = 0;
-                while i < bytes.len() && bytes[i] != b',' {
-                    i += 1;
-                }
-                // `i` is at an ASCII ',' or at the end: both are char boundaries.
-                let (member, tail) = (rest.get(..i)?, rest.get(i + 1..));
-                self.rest = tail;
-                return Some(member);
-            }
-            let field = self.fields.get(self.next_field)?;
-            self.next_field += 1;
-            self.rest = Some(field);
-        }
-    }
-}
-
-impl<'a> Iterator for MemberScanner<'a, '_> {
-    type Item = (&'a str, &'a str);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        while !self.invalid {
-            let member = trim_ows(self.next_raw()?);
-            if member.is_empty() {
-                continue;
-            }
-            let Some((key, value, at)) = split_member(member) else {
-                self.invalid = true;
-                return None;
-            };
-            self.count += 1;
-            if self.count > MAX_TRACESTATE_MEMBERS {
-                self.invalid = true;
-                return None;
-            }
-            if representable_in_trace_state(key, at) {
-                return Some((key, value));
-            }
-            self.skipped.push(key);
-        }
-        None
-    }
+/// A parsed `tracestate`: what `TraceState` holds, and the whole list when
+/// it has members `TraceState` cannot hold.
+pub(crate) struct ParsedTraceState {
+    pub(crate) trace_state: TraceState,
+    pub(crate) unheld: Option<Vec<ForwardedMember>>,
 }
 
 /// Parses the `tracestate` header fields of one carrier, as if they were
 /// joined with `,` (RFC 9110 field order).
 ///
 /// Returns `None` when the combined list is invalid and must be discarded as
-/// a whole: a member that is not `key=value` with a valid key and value, a
-/// duplicated key, or more than 32 members. Empty and whitespace-only members
-/// are allowed and do not count. Returns an empty `TraceState` when there is
-/// no member at all. Member order and values are kept byte for byte.
-pub(crate) fn parse_tracestate(fields: &[&str]) -> Option<TraceState> {
-    let mut scanner = MemberScanner::new(fields);
-    // Every yielded member passed a stricter check than TraceState's own, so
-    // this cannot fail; an error would still only drop the list.
-    let trace_state = TraceState::from_key_value(&mut scanner).ok()?;
-    // Look at what follows the members TraceState took (at most 32).
-    while scanner.next().is_some() {}
-    if scanner.invalid {
-        return None;
+/// a whole: a member that is not `key=value` with a valid key and value, or
+/// more than 32 members (a repeated key counts each time). Empty and
+/// whitespace-only members are allowed and do not count. Of a repeated key
+/// the first (leftmost) member is kept and the later ones are dropped, as
+/// the recommendation allows. Member order and values are kept byte for
+/// byte. No field at all gives an empty `TraceState`.
+pub(crate) fn parse_tracestate(fields: &[&str]) -> Option<ParsedTraceState> {
+    if fields.is_empty() {
+        return Some(ParsedTraceState {
+            trace_state: TraceState::NONE,
+            unheld: None,
+        });
     }
-    let mut keys = trace_state
-        .into_iter()
-        .map(|(k, _)| k)
-        .chain(scanner.skipped.iter().copied());
-    let total = trace_state.into_iter().len() + scanner.skipped.len();
-    for i in 0..total {
-        let Some(key) = keys.next() else { break };
-        let later = trace_state
-            .into_iter()
-            .map(|(k, _)| k)
-            .chain(scanner.skipped.iter().copied());
-        if later.skip(i + 1).any(|other| other == key) {
+    let mut members = [Member {
+        key: "",
+        value: "",
+        held: true,
+    }; MAX_TRACESTATE_MEMBERS];
+    let mut kept = 0;
+    let mut count = 0;
+    // The raw members (between commas) of all fields, as if joined by `,`.
+    for raw in fields.iter().flat_map(|field| field.split(',')) {
+        let member = trim_ows(raw);
+        if member.is_empty() {
+            continue;
+        }
+        let (key, value) = split_member(member)?;
+        count += 1;
+        if count > MAX_TRACESTATE_MEMBERS {
             return None;
         }
+        if members[..kept].iter().any(|m| m.key == key) {
+            continue;
+        }
+        members[kept] = Member {
+            key,
+            value,
+            held: held_by_trace_state(key),
+        };
+        kept += 1;
     }
-    Some(trace_state)
+    let members = &members[..kept];
+    let held = members.iter().filter(|m| m.held).map(|m| (m.key, m.value));
+    // Every held member passed a stricter check than TraceState's own, so
+    // this cannot fail; an error would still only drop the list.
+    let trace_state = TraceState::from_key_value(held).ok()?;
+    let unheld = members.iter().any(|m| !m.held).then(|| {
+        members
+            .iter()
+            .map(|m| ForwardedMember {
+                key: m.key.to_owned(),
+                value: m.value.to_owned(),
+                held: m.held,
+            })
+            .collect()
+    });
+    Some(ParsedTraceState {
+        trace_state,
+        unheld,
+    })
+}
+
+/// Appends `key=value` to a header value being built.
+fn push_member(out: &mut String, key: &str, value: &str) {
+    if !out.is_empty() {
+        out.push(',');
+    }
+    out.push_str(key);
+    out.push('=');
+    out.push_str(value);
 }
 
 /// Formats a `TraceState` as a `tracestate` header value (one allocation),
 /// or `None` when it is empty.
 pub(crate) fn format_tracestate(trace_state: &TraceState) -> Option<String> {
-    let mut iter = trace_state.into_iter();
-    if iter.len() == 0 {
-        return None;
-    }
     let len: usize = trace_state
         .into_iter()
         .map(|(k, v)| k.len() + v.len() + 2)
-        .sum::<usize>()
-        - 1;
-    let mut out = String::with_capacity(len);
-    if let Some((k, v)) = iter.next() {
-        out.push_str(k);
-        out.push('=');
-        out.push_str(v);
+        .sum();
+    if len == 0 {
+        return None;
     }
-    for (k, v) in iter {
-        out.push(',');
-        out.push_str(k);
-        out.push('=');
-        out.push_str(v);
+    let mut out = String::with_capacity(len - 1);
+    for (k, v) in trace_state {
+        push_member(&mut out, k, v);
     }
     Some(out)
+}
+
+/// One member of a forwarded list.
+#[derive(Debug)]
+pub(crate) struct ForwardedMember {
+    key: String,
+    value: String,
+    /// Whether `TraceState` holds it (then the span's trace state decides
+    /// whether it is still sent).
+    held: bool,
+}
+
+/// The `tracestate` of a remote parent whose list has members that are
+/// valid on the wire but that `opentelemetry::trace::TraceState` cannot
+/// hold. The extracted context carries it beside the span context, so that
+/// a service forwarding the trace sends every member on
+/// ([`TraceContextPropagator`](crate::TraceContextPropagator) reads it on
+/// inject).
+#[derive(Debug)]
+pub(crate) struct ForwardedTraceState {
+    trace_id: TraceId,
+    members: Vec<ForwardedMember>,
+}
+
+impl ForwardedTraceState {
+    pub(crate) fn new(trace_id: TraceId, members: Vec<ForwardedMember>) -> Self {
+        ForwardedTraceState { trace_id, members }
+    }
+
+    /// The list to send for a span whose trace state is `current`, or
+    /// `None` when the span belongs to another trace (the list is not
+    /// its to forward) or nothing is left to send.
+    ///
+    /// `current` derives from the extracted trace state by `TraceState`'s
+    /// own operations: entries inserted or updated (moved leftmost) and
+    /// entries deleted. The result is the entries that are new or changed,
+    /// in `current`'s order, then the received list in its order with the
+    /// held members `current` no longer has left out, at most 32 members
+    /// (the rightmost ones dropped, as the recommendation allows).
+    pub(crate) fn header_for(&self, trace_id: TraceId, current: &TraceState) -> Option<String> {
+        if trace_id != self.trace_id {
+            return None;
+        }
+        let mut out = String::new();
+        let mut count = 0;
+        let mut add = |out: &mut String, key: &str, value: &str| {
+            if count < MAX_TRACESTATE_MEMBERS {
+                push_member(out, key, value);
+                count += 1;
+            }
+        };
+        for (key, value) in current {
+            let received = self
+                .members
+                .iter()
+                .any(|m| m.held && m.key == key && m.value == value);
+            if !received {
+                add(&mut out, key, value);
+            }
+        }
+        for m in &self.members {
+            if !m.held || current.get(&m.key) == Some(m.value.as_str()) {
+                add(&mut out, &m.key, &m.value);
+            }
+        }
+        (!out.is_empty()).then_some(out)
+    }
 }
 
 /// Returns `trace_state` with `key=value` as its leftmost entry and no other
@@ -277,9 +316,10 @@ pub(crate) fn format_tracestate(trace_state: &TraceState) -> Option<String> {
 /// This is what [`TraceState::insert`] already does: it removes any existing
 /// entry for the key, pushes the new one to the front, and drops the
 /// rightmost entry when the list already holds 32. This helper additionally
-/// checks the key and value against the W3C grammar of this crate (which is
-/// stricter than `TraceState`'s own checks) and returns `None` when either is
-/// invalid; the input is never modified.
+/// checks the key and value against the W3C grammar of this crate and
+/// returns `None` when either is invalid or when `TraceState` refuses the
+/// key (it still applies the older `tenant@system` rules: a second `@` or
+/// more than 13 characters after it); the input is never modified.
 ///
 /// ```
 /// use opentelemetry::trace::TraceState;
@@ -302,11 +342,22 @@ mod tests {
     use super::*;
 
     fn parse(fields: &[&str]) -> Option<TraceState> {
-        parse_tracestate(fields)
+        parse_tracestate(fields).map(|p| p.trace_state)
     }
 
     fn header(fields: &[&str]) -> Option<String> {
         parse(fields).map(|ts| ts.header())
+    }
+
+    /// The whole list as it would be forwarded unmodified.
+    fn forwarded(fields: &[&str]) -> Option<String> {
+        let parsed = parse_tracestate(fields)?;
+        Some(match parsed.unheld {
+            Some(members) => ForwardedTraceState::new(TraceId::from(1), members)
+                .header_for(TraceId::from(1), &parsed.trace_state)
+                .expect("same trace"),
+            None => parsed.trace_state.header(),
+        })
     }
 
     #[test]
@@ -314,9 +365,16 @@ mod tests {
         for key in [
             "foo",
             "a",
+            "0",
+            "0simple",
             "abcdefghijklmnopqrstuvwxyz0123456789_-*/",
             "abcdefghijklmnopqrstuvwxyz0123456789_-*/@a-z0-9_-*/",
             "0tenant@system",
+            "foo@",
+            "foo@@bar",
+            "foo@bar@baz",
+            "t@0sys",
+            "t@_sys",
             "rojo",
             "congo",
         ] {
@@ -324,29 +382,47 @@ mod tests {
         }
         assert!(is_valid_tracestate_key(&"z".repeat(256)));
         assert!(!is_valid_tracestate_key(&"z".repeat(257)));
-        assert!(is_valid_tracestate_key(&format!(
-            "{}@{}",
-            "t".repeat(241),
-            "v".repeat(14)
-        )));
-        assert!(!is_valid_tracestate_key(&format!("{}@v", "t".repeat(242))));
-        assert!(!is_valid_tracestate_key(&format!("t@{}", "v".repeat(15))));
         for key in [
-            "",
-            "foo ",
-            "FOO",
-            "foo.bar",
-            "foo@",
-            "@foo",
-            "foo@@bar",
-            "foo@bar@baz",
-            "0simple",
-            "_x",
-            "t@0sys",
-            "t@Sys",
-            "fóo",
+            format!("{}@{}", "t".repeat(241), "v".repeat(14)),
+            format!("{}@v", "t".repeat(242)),
+            format!("t@{}", "v".repeat(15)),
+            format!("t@{}", "v".repeat(254)),
+        ] {
+            assert!(is_valid_tracestate_key(&key), "{key}");
+        }
+        assert!(!is_valid_tracestate_key(&format!("t@{}", "v".repeat(255))));
+        for key in [
+            "", "foo ", " foo", "FOO", "foo.bar", "@foo", "_x", "*x", "t@Sys", "fóo", "foo=",
         ] {
             assert!(!is_valid_tracestate_key(key), "{key:?}");
+        }
+    }
+
+    #[test]
+    fn trace_state_acceptance_matches_the_api() {
+        let keys = [
+            "foo".to_string(),
+            "0tenant@system".into(),
+            "foo@".into(),
+            "foo@@bar".into(),
+            "foo@bar@baz".into(),
+            "t@0sys".into(),
+            "t@_sys".into(),
+            "t@-".into(),
+            format!("t@{}", "v".repeat(13)),
+            format!("t@{}", "v".repeat(14)),
+            format!("{}@{}", "t".repeat(241), "v".repeat(13)),
+            format!("{}@{}", "t".repeat(241), "v".repeat(14)),
+            format!("{}@v", "t".repeat(242)),
+            "z".repeat(256),
+        ];
+        for key in keys {
+            assert!(is_valid_tracestate_key(&key));
+            assert_eq!(
+                held_by_trace_state(&key),
+                TraceState::from_key_value([(key.as_str(), "1")]).is_ok(),
+                "{key}"
+            );
         }
     }
 
@@ -419,11 +495,23 @@ mod tests {
     }
 
     #[test]
-    fn duplicates_discard_the_list() {
-        assert_eq!(parse(&["foo=1,foo=1"]), None);
-        assert_eq!(parse(&["foo=1,foo=2"]), None);
-        assert_eq!(parse(&["foo=1", "foo=1"]), None);
-        assert_eq!(parse(&["foo=1", "foo=2"]), None);
+    fn the_first_of_duplicated_keys_is_kept() {
+        assert_eq!(header(&["foo=1,foo=1"]).as_deref(), Some("foo=1"));
+        assert_eq!(header(&["foo=1,foo=2"]).as_deref(), Some("foo=1"));
+        assert_eq!(header(&["foo=1", "foo=1"]).as_deref(), Some("foo=1"));
+        assert_eq!(header(&["foo=1", "foo=2"]).as_deref(), Some("foo=1"));
+        assert_eq!(
+            header(&["a=1,foo=2,b=3", "foo=4,c=5"]).as_deref(),
+            Some("a=1,foo=2,b=3,c=5")
+        );
+        assert_eq!(
+            forwarded(&["foo@@x=1,a=2,foo@@x=3"]).as_deref(),
+            Some("foo@@x=1,a=2")
+        );
+        // Every member counts toward the limit, repeated or not.
+        let repeated = vec!["foo=1"; 33].join(",");
+        assert_eq!(parse(&[&repeated]), None);
+        assert_eq!(header(&[&repeated[6..]]).as_deref(), Some("foo=1"));
     }
 
     #[test]
@@ -432,10 +520,7 @@ mod tests {
             "foo =1",
             "FOO=1",
             "foo.bar=1",
-            "foo@=1,bar=2",
             "@foo=1,bar=2",
-            "foo@@bar=1,bar=2",
-            "foo@bar@baz=1,bar=2",
             "foo=bar=baz",
             "foo=,bar=3",
             "foo,bar=3",
@@ -444,30 +529,71 @@ mod tests {
             assert_eq!(parse(&[v]), None, "{v:?}");
         }
         assert_eq!(parse(&["foo=1", &format!("{}=1", "z".repeat(257))]), None);
-        assert_eq!(parse(&["foo=1", &format!("{}@v=1", "t".repeat(242))]), None);
-        assert_eq!(parse(&["foo=1", &format!("t@{}=1", "v".repeat(15))]), None);
+        assert_eq!(parse(&["foo=1", &format!("t@{}=1", "v".repeat(255))]), None);
+    }
+
+    #[test]
+    fn keys_with_at_signs_are_kept() {
+        for (fields, expected) in [
+            (&["foo@=1,bar=2"][..], "foo@=1,bar=2"),
+            (&["foo@@bar=1,bar=2"], "foo@@bar=1,bar=2"),
+            (&["foo@bar@baz=1,bar=2"], "foo@bar@baz=1,bar=2"),
+            (&["a=1", "t@0x=2"], "a=1,t@0x=2"),
+        ] {
+            assert_eq!(forwarded(fields).as_deref(), Some(expected), "{fields:?}");
+        }
     }
 
     #[test]
     fn longest_keys_are_valid() {
-        let ts = parse(&["foo=1", &format!("{}=1", "z".repeat(256))]).expect("valid");
-        assert_eq!(ts.get("foo"), Some("1"));
-        // Valid on the wire but not storable in TraceState: only that member is left out.
-        let ts = parse(&[
-            "foo=1",
-            &format!("{}@{}=1", "t".repeat(241), "v".repeat(14)),
-        ])
-        .expect("valid");
-        assert_eq!(ts.header(), "foo=1");
-        let key14 = format!("{}@{}", "t".repeat(241), "v".repeat(14));
-        assert_eq!(
-            parse(&[&format!("{key14}=1,foo=2,{key14}=3")]),
-            None,
-            "duplicate of a skipped key"
-        );
-        let key13 = format!("{}@{}", "t".repeat(241), "v".repeat(13));
-        let ts = parse(&["foo=1", &format!("{key13}=1")]).expect("valid");
-        assert_eq!(ts.get(&key13), Some("1"));
+        let key256 = "z".repeat(256);
+        let ts = parse(&["foo=1", &format!("{key256}=1")]).expect("valid");
+        assert_eq!(ts.get(&key256), Some("1"));
+        for key in [
+            format!("{}@{}", "t".repeat(241), "v".repeat(14)),
+            format!("{}@v", "t".repeat(242)),
+            format!("t@{}", "v".repeat(15)),
+        ] {
+            assert_eq!(
+                forwarded(&["foo=1", &format!("{key}=1")]),
+                Some(format!("foo=1,{key}=1"))
+            );
+        }
+    }
+
+    #[test]
+    fn members_the_api_cannot_hold_stay_out_of_the_trace_state_only() {
+        let parsed = parse_tracestate(&["a=1,foo@@bar=2,b=3"]).expect("valid");
+        assert_eq!(parsed.trace_state.header(), "a=1,b=3");
+        assert_eq!(parsed.unheld.as_ref().map(Vec::len), Some(3));
+        // A list the API holds whole needs nothing beside it.
+        assert!(parse_tracestate(&["a=1,foo@bar=2"])
+            .expect("valid")
+            .unheld
+            .is_none());
+    }
+
+    #[test]
+    fn forwarding_follows_the_changes_of_the_trace_state() {
+        let parsed = parse_tracestate(&["a=1,foo@@bar=2,ot=th:8,b=3"]).expect("valid");
+        let fwd = ForwardedTraceState::new(TraceId::from(7), parsed.unheld.expect("unheld"));
+        let received = parsed.trace_state;
+        let header = |ts: &TraceState| fwd.header_for(TraceId::from(7), ts).expect("same trace");
+        assert_eq!(header(&received), "a=1,foo@@bar=2,ot=th:8,b=3");
+        // A sampler updating its entry moves it leftmost.
+        let updated = received.insert("ot", "th:c").unwrap();
+        assert_eq!(header(&updated), "ot=th:c,a=1,foo@@bar=2,b=3");
+        // A new entry goes leftmost, a deleted one is gone.
+        let changed = received.insert("new", "x").unwrap().delete("b").unwrap();
+        assert_eq!(header(&changed), "new=x,a=1,foo@@bar=2,ot=th:8");
+        // Not this trace's list: nothing to forward.
+        assert_eq!(fwd.header_for(TraceId::from(8), &received), None);
+        // Never more than 32 members.
+        let mut full = received.clone();
+        for i in 0..40 {
+            full = full.insert(format!("k{i}"), "v").unwrap();
+        }
+        assert_eq!(header(&full).split(',').count(), MAX_TRACESTATE_MEMBERS);
     }
 
     #[test]
@@ -517,5 +643,7 @@ mod tests {
         assert_eq!(updated.into_iter().count(), 32);
         assert_eq!(updated.into_iter().next(), Some(("ot", "x")));
         assert!(with_leftmost_entry(&ts, "ot", "a,b").is_none());
+        // Valid by the grammar, refused by TraceState.
+        assert!(with_leftmost_entry(&ts, "foo@@bar", "x").is_none());
     }
 }

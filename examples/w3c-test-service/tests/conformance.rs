@@ -92,6 +92,34 @@ async fn start_service() -> (Child, String) {
     (child, url)
 }
 
+/// The echo server, the running service and a client, as each test
+/// starts them.
+struct Harness {
+    echo: String,
+    log: Log,
+    child: Child,
+    service: String,
+    client: reqwest::Client,
+}
+
+impl Harness {
+    async fn start() -> Harness {
+        let (echo, log) = echo_server().await;
+        let (child, service) = start_service().await;
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap();
+        Harness {
+            echo,
+            log,
+            child,
+            service,
+            client,
+        }
+    }
+}
+
 fn parts(traceparent: &str) -> Vec<String> {
     traceparent.split('-').map(str::to_string).collect()
 }
@@ -120,12 +148,13 @@ fn valid(traceparent: &[String]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behaves_like_the_harness_expects() {
-    let (echo, log) = echo_server().await;
-    let (mut child, service) = start_service().await;
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
+    let Harness {
+        echo,
+        log,
+        mut child,
+        service,
+        client,
+    } = Harness::start().await;
     let test_url = format!("{service}/test");
     let send = |headers: Vec<(&'static str, String)>, body: String| {
         let mut request = client
@@ -246,6 +275,138 @@ async fn behaves_like_the_harness_expects() {
     assert_eq!(seen[0].path, "after");
     assert_eq!(seen[0].body, "[1,2]");
     assert_eq!(valid(&seen[0].traceparent)[1], TRACE_ID);
+
+    child.start_kill().unwrap();
+    let _ = child.wait().await;
+}
+
+/// The `tracestate` members the service sent on for one incoming request
+/// with a valid `traceparent` and `tracestate` fields `fields`, as the
+/// harness reads them: `(key, value)` pairs in order.
+async fn forwarded_members(
+    client: &reqwest::Client,
+    service: &str,
+    echo: &str,
+    log: &Log,
+    fields: &[&str],
+) -> Vec<(String, String)> {
+    let mut request = client
+        .post(format!("{service}/test"))
+        .header("content-type", "application/json")
+        .header("traceparent", format!("00-{TRACE_ID}-{PARENT_ID}-00"))
+        .body(format!(r#"[{{"url": "{echo}/echo/ts", "arguments": []}}]"#));
+    for field in fields {
+        request = request.header("tracestate", *field);
+    }
+    assert_eq!(request.send().await.unwrap().status(), 200);
+    let seen = std::mem::take(&mut *log.lock().unwrap());
+    assert_eq!(seen.len(), 1, "{fields:?}");
+    assert_eq!(valid(&seen[0].traceparent)[1], TRACE_ID, "{fields:?}");
+    seen[0]
+        .tracestate
+        .join(",")
+        .split(',')
+        .map(|m| m.trim_matches([' ', '\t']))
+        .filter(|m| !m.is_empty())
+        .map(|m| {
+            let (k, v) = m.split_once('=').expect("key=value");
+            (k.to_string(), v.to_string())
+        })
+        .collect()
+}
+
+/// The `tracestate` cases of the current W3C test suite (Level 2, strict),
+/// including the key grammar of the current editor's draft.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tracestate_as_the_current_suite_expects() {
+    let Harness {
+        echo,
+        log,
+        mut child,
+        service,
+        client,
+    } = Harness::start().await;
+    let members = |fields: Vec<String>| {
+        let (client, service, echo, log) = (&client, &service, &echo, &log);
+        async move {
+            let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+            forwarded_members(client, service, echo, log, &fields).await
+        }
+    };
+    let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let owned = |fields: &[&str]| fields.iter().map(|f| f.to_string()).collect::<Vec<_>>();
+
+    // Inherited, in order, across fields; empty fields and OWS tolerated.
+    assert_eq!(
+        members(owned(&["foo=1,bar=2", "rojo=1,congo=2", "baz=3"])).await,
+        pairs(&[
+            ("foo", "1"),
+            ("bar", "2"),
+            ("rojo", "1"),
+            ("congo", "2"),
+            ("baz", "3")
+        ])
+    );
+    assert_eq!(
+        members(owned(&["", "foo=1 \t , \t bar=2"])).await,
+        pairs(&[("foo", "1"), ("bar", "2")])
+    );
+
+    // Duplicated keys: the tracestate is still inherited, the first kept.
+    for fields in [
+        &["foo=1,foo=1"][..],
+        &["foo=1,foo=2"],
+        &["foo=1", "foo=1"],
+        &["foo=1", "foo=2"],
+    ] {
+        assert_eq!(
+            members(owned(fields)).await,
+            pairs(&[("foo", "1")]),
+            "{fields:?}"
+        );
+    }
+
+    // At signs anywhere after the first character, any number of times.
+    for key in ["foo@", "foo@@bar", "foo@bar@baz"] {
+        assert_eq!(
+            members(vec![format!("{key}=1,bar=2")]).await,
+            pairs(&[(key, "1"), ("bar", "2")])
+        );
+    }
+    assert!(members(owned(&["@foo=1,bar=2"])).await.is_empty());
+
+    // Keys of up to 256 characters, whatever the at signs.
+    for key in [
+        "z".repeat(256),
+        format!("{}@{}", "t".repeat(241), "v".repeat(14)),
+        format!("{}@v", "t".repeat(242)),
+        format!("t@{}", "v".repeat(15)),
+    ] {
+        assert_eq!(
+            members(vec!["foo=1".into(), format!("{key}=1")]).await,
+            vec![("foo".into(), "1".into()), (key.clone(), "1".into())],
+            "{key}"
+        );
+    }
+    assert!(
+        members(vec!["foo=1".into(), format!("{}=1", "z".repeat(257))])
+            .await
+            .is_empty()
+    );
+
+    // 32 members inherited, 33 discard the list.
+    let list: Vec<String> = (1..=33).map(|i| format!("bar{i:02}={i:02}")).collect();
+    assert_eq!(members(vec![list[..32].join(",")]).await.len(), 32);
+    assert!(members(vec![list.join(",")]).await.is_empty());
+
+    // Illegal keys and values discard the list.
+    for field in ["foo =1", "FOO=1", "foo.bar=1", "foo=bar=baz", "foo=,bar=3"] {
+        assert!(members(owned(&[field])).await.is_empty(), "{field}");
+    }
 
     child.start_kill().unwrap();
     let _ = child.wait().await;

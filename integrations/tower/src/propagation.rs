@@ -1,10 +1,9 @@
 //! [`Propagation`]: which propagator a layer extracts or injects with.
 
 use crate::carrier::{HeaderExtractor, HeaderInjector};
-use crate::trace_context_headers::{remote_span_context, TraceContextFields};
+use crate::trace_context_headers::{remote_context, TraceContextFields};
 use http::HeaderMap;
 use opentelemetry::propagation::TextMapPropagator;
-use opentelemetry::trace::{SpanContext, TraceContextExt};
 use opentelemetry::{global, Context};
 use std::any::Any;
 use std::fmt;
@@ -56,7 +55,7 @@ impl Propagation {
                 p.extract_with_context(&Context::new(), &extractor)
             }),
             Propagation::Explicit(p) => p.extract_with_context(&Context::new(), &extractor),
-            Propagation::TraceContext => remote_context(remote_span_context(headers)),
+            Propagation::TraceContext => remote_context(headers),
         }
     }
 
@@ -68,12 +67,10 @@ impl Propagation {
         fields: Option<&TraceContextFields<'_>>,
     ) -> Context {
         match self {
-            Propagation::TraceContext => remote_context(
-                fields
-                    .copied()
-                    .unwrap_or_else(|| TraceContextFields::lookup(headers))
-                    .remote_span_context(headers),
-            ),
+            Propagation::TraceContext => fields
+                .copied()
+                .unwrap_or_else(|| TraceContextFields::lookup(headers))
+                .remote_context(headers),
             _ => self.extract(headers),
         }
     }
@@ -93,18 +90,11 @@ impl Propagation {
     }
 }
 
-/// A fresh context holding `remote` as its (remote) parent, or an empty one.
-fn remote_context(remote: Option<SpanContext>) -> Context {
-    match remote {
-        Some(remote) => Context::new().with_remote_span_context(remote),
-        None => Context::new(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use http::HeaderValue;
+    use opentelemetry::trace::TraceContextExt;
 
     #[test]
     fn the_w3c_propagator_takes_the_direct_path_and_others_do_not() {

@@ -5,7 +5,7 @@
 
 use crate::carrier::{field_text, WELL_KNOWN};
 use http::{HeaderMap, HeaderName, HeaderValue};
-use opentelemetry::trace::SpanContext;
+use opentelemetry::Context;
 use tracekit_propagators::TraceParent;
 
 /// The `traceparent` header name.
@@ -54,32 +54,36 @@ impl<'a> TraceContextFields<'a> {
         note(&mut self.tracestate, &mut self.tracestate_repeated, value);
     }
 
-    /// The remote span context these fields carry: exactly one valid
-    /// `traceparent` field (two or more make it invalid), with the trace
-    /// state of every `tracestate` field in order (read again from
-    /// `headers`, the map the fields come from, when there are several);
-    /// `None` without a valid parent, and then `tracestate` is not read.
-    pub(crate) fn remote_span_context(&self, headers: &HeaderMap) -> Option<SpanContext> {
-        if self.traceparent_repeated {
-            return None;
-        }
-        // Parsing the raw bytes rejects what `field_text` would turn into
-        // an empty (invalid) value, without scanning the value twice.
-        let parent = TraceParent::parse_field(self.traceparent?.as_bytes())?;
-        Some(match self.tracestate {
-            None => parent.into_remote_span_context(&[]),
-            Some(one) if !self.tracestate_repeated => {
-                parent.into_remote_span_context(&[field_text(one)])
-            }
+    /// The context these fields carry, on top of an empty one: exactly one
+    /// valid `traceparent` field (two or more make it invalid) as the
+    /// remote parent, with the trace state of every `tracestate` field in
+    /// order (read again from `headers`, the map the fields come from, when
+    /// there are several), as
+    /// [`TraceParent::into_context`] builds it; an empty context without a
+    /// valid parent, and then `tracestate` is not read.
+    pub(crate) fn remote_context(&self, headers: &HeaderMap) -> Context {
+        let parent = (!self.traceparent_repeated)
+            .then_some(self.traceparent)
+            .flatten()
+            // Parsing the raw bytes rejects what `field_text` would turn
+            // into an empty (invalid) value, without scanning it twice.
+            .and_then(|value| TraceParent::parse_field(value.as_bytes()));
+        let Some(parent) = parent else {
+            return Context::new();
+        };
+        let cx = Context::new();
+        match self.tracestate {
+            None => parent.into_context(&cx, &[]),
+            Some(one) if !self.tracestate_repeated => parent.into_context(&cx, &[field_text(one)]),
             Some(_) => {
                 let fields: Vec<&str> = headers
                     .get_all(tracestate_name())
                     .iter()
                     .map(field_text)
                     .collect();
-                parent.into_remote_span_context(&fields)
+                parent.into_context(&cx, &fields)
             }
-        })
+        }
     }
 }
 
@@ -94,10 +98,31 @@ fn note<'a>(first: &mut Option<&'a HeaderValue>, repeated: &mut bool, value: &'a
     }
 }
 
-/// The remote span context `headers` carry (see
-/// [`TraceContextFields::remote_span_context`]).
-pub(crate) fn remote_span_context(headers: &HeaderMap) -> Option<SpanContext> {
-    TraceContextFields::lookup(headers).remote_span_context(headers)
+/// The context `headers` carry (see [`TraceContextFields::remote_context`]).
+pub(crate) fn remote_context(headers: &HeaderMap) -> Context {
+    TraceContextFields::lookup(headers).remote_context(headers)
+}
+
+/// What a context propagates: its remote parent, if valid, and the W3C
+/// headers `TraceContextPropagator` injects for it (the forwarded
+/// `tracestate` members included).
+#[cfg(test)]
+pub(crate) fn propagated(
+    cx: &Context,
+) -> (
+    Option<opentelemetry::trace::SpanContext>,
+    std::collections::BTreeMap<String, String>,
+) {
+    use opentelemetry::propagation::TextMapPropagator;
+    use opentelemetry::trace::TraceContextExt;
+    let span = cx.span();
+    let sc = span.span_context();
+    let mut injected = std::collections::HashMap::new();
+    tracekit_propagators::TraceContextPropagator::new().inject_context(cx, &mut injected);
+    (
+        sc.is_valid().then(|| sc.clone()),
+        injected.into_iter().collect(),
+    )
 }
 
 #[cfg(test)]
@@ -105,6 +130,7 @@ mod tests {
     use super::*;
     use crate::HeaderExtractor;
     use http::HeaderValue;
+    use opentelemetry::propagation::TextMapPropagator;
     use tracekit_propagators::TraceContextPropagator;
 
     const TP: &[u8] = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -165,13 +191,20 @@ mod tests {
                 ("tracestate", b"\xff"),
             ],
             vec![("tracestate", b"a=1")],
+            vec![
+                ("traceparent", TP),
+                ("tracestate", b"foo@@bar=1"),
+                ("tracestate", b"b=2"),
+            ],
         ];
         let propagator = TraceContextPropagator::new();
         for case in cases {
             let headers = headers(&case);
             assert_eq!(
-                remote_span_context(&headers),
-                propagator.extract_span_context(&HeaderExtractor(&headers)),
+                propagated(&remote_context(&headers)),
+                propagated(
+                    &propagator.extract_with_context(&Context::new(), &HeaderExtractor(&headers))
+                ),
                 "{case:?}"
             );
         }
@@ -184,10 +217,11 @@ mod tests {
             ("tracestate", b"a=1"),
             ("tracestate", b"b=2"),
         ]);
-        let sc = remote_span_context(&headers).expect("valid parent");
+        let (sc, _) = propagated(&remote_context(&headers));
+        let sc = sc.expect("valid parent");
         assert!(sc.is_remote() && sc.is_sampled());
         assert_eq!(sc.trace_state().header(), "a=1,b=2");
         let doubled = self::headers(&[("traceparent", TP), ("traceparent", TP)]);
-        assert_eq!(remote_span_context(&doubled), None);
+        assert_eq!(propagated(&remote_context(&doubled)).0, None);
     }
 }

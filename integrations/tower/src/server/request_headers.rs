@@ -73,6 +73,7 @@ impl<'a> RequestHeaders<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trace_context_headers::{propagated, remote_context};
 
     fn values<'a>(found: &RequestHeaders<'a>) -> [Option<&'a [u8]>; 6] {
         [
@@ -147,11 +148,13 @@ mod tests {
                     HeaderValue::from_static(value),
                 );
             }
-            let expected = crate::trace_context_headers::remote_span_context(&headers);
-            let scanned = RequestHeaders::read(&headers)
-                .trace_context
-                .expect("scanned")
-                .remote_span_context(&headers);
+            let expected = propagated(&remote_context(&headers));
+            let scanned = propagated(
+                &RequestHeaders::read(&headers)
+                    .trace_context
+                    .expect("scanned")
+                    .remote_context(&headers),
+            );
             assert_eq!(scanned, expected, "{case:?}");
             let mut many = headers.clone();
             for i in 0..SCAN_LIMIT {
@@ -163,18 +166,18 @@ mod tests {
             }
             // Past the scan limit they are left to a lookup.
             assert!(RequestHeaders::read(&many).trace_context.is_none());
-            let looked_up = TraceContextFields::lookup(&many).remote_span_context(&many);
+            let looked_up = propagated(&TraceContextFields::lookup(&many).remote_context(&many));
             assert_eq!(looked_up, expected, "{case:?}");
         }
         let mut two_states = HeaderMap::new();
         two_states.append("traceparent", HeaderValue::from_static(TP));
         two_states.append("tracestate", HeaderValue::from_static("a=1"));
         two_states.append("tracestate", HeaderValue::from_static("b=2"));
-        let sc = RequestHeaders::read(&two_states)
+        let cx = RequestHeaders::read(&two_states)
             .trace_context
             .expect("scanned")
-            .remote_span_context(&two_states)
-            .expect("valid parent");
+            .remote_context(&two_states);
+        let sc = propagated(&cx).0.expect("valid parent");
         assert_eq!(sc.trace_state().header(), "a=1,b=2");
     }
 }
