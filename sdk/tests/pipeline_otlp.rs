@@ -104,6 +104,7 @@ fn round_trip_over_http_protobuf() {
     round_trip("http/protobuf");
 }
 
+#[cfg(feature = "grpc")]
 #[test]
 fn round_trip_over_grpc() {
     round_trip("grpc");

@@ -2,6 +2,7 @@
 //! `OTEL_EXPORTER_OTLP_*` variables or set in code.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use opentelemetry_otlp::RetryPolicy;
@@ -9,6 +10,7 @@ use opentelemetry_otlp::RetryPolicy;
 use crate::env::{warn_invalid, EnvSource};
 
 use super::headers::parse_headers;
+use super::tls::TlsFiles;
 
 /// Default OTLP/HTTP collector address (the `/v1/traces` path is appended).
 pub const DEFAULT_HTTP_ENDPOINT: &str = "http://localhost:4318";
@@ -137,6 +139,8 @@ pub struct OtlpConfig {
     timeout: Duration,
     compression: OtlpCompression,
     retry: Option<RetryPolicy>,
+    tls: TlsFiles,
+    insecure: bool,
 }
 
 impl Default for OtlpConfig {
@@ -148,6 +152,8 @@ impl Default for OtlpConfig {
             timeout: DEFAULT_TIMEOUT,
             compression: OtlpCompression::None,
             retry: Some(RetryPolicy::recommended()),
+            tls: TlsFiles::default(),
+            insecure: false,
         }
     }
 }
@@ -170,13 +176,19 @@ const COMPRESSION_VARS: [&str; 2] = [
     "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
     "OTEL_EXPORTER_OTLP_COMPRESSION",
 ];
+const INSECURE_VARS: [&str; 2] = [
+    "OTEL_EXPORTER_OTLP_TRACES_INSECURE",
+    "OTEL_EXPORTER_OTLP_INSECURE",
+];
 /// The traces-specific endpoint variable (used as is).
 pub const TRACES_ENDPOINT_VAR: &str = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
 /// The general endpoint variable (HTTP gets `/v1/traces` appended).
 pub const ENDPOINT_VAR: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
 
 impl OtlpConfig {
-    /// Read `OTEL_EXPORTER_OTLP_[TRACES_]{PROTOCOL,ENDPOINT,HEADERS,TIMEOUT,COMPRESSION}`.
+    /// Read `OTEL_EXPORTER_OTLP_[TRACES_]{PROTOCOL,ENDPOINT,HEADERS,TIMEOUT,COMPRESSION}`
+    /// and the TLS variables `…CERTIFICATE`, `…CLIENT_CERTIFICATE`,
+    /// `…CLIENT_KEY` (PEM files, checked when read) and `…INSECURE`.
     ///
     /// The traces-specific variable wins over the general one. An invalid
     /// value is reported once with [`warn_invalid`] and the next setting
@@ -206,8 +218,25 @@ impl OtlpConfig {
             );
         }
 
+        let mut bad_insecure = Vec::new();
+        for var in INSECURE_VARS {
+            if let Some(raw) = env.get(var) {
+                match parse_bool(&raw) {
+                    Some(insecure) => {
+                        config.insecure = insecure;
+                        break;
+                    }
+                    None => bad_insecure.push((var, raw)),
+                }
+            }
+        }
+        for (var, raw) in bad_insecure {
+            let fallback = config.insecure.to_string();
+            warn_invalid(var, &raw, "expected true or false", &fallback);
+        }
+
         if let Some(raw) = env.get(TRACES_ENDPOINT_VAR) {
-            match validate_endpoint(&raw) {
+            match validate_endpoint(&raw, config.protocol) {
                 Ok(()) => config.endpoint = Some(EndpointSetting::Traces(raw)),
                 Err(reason) => {
                     warn_invalid(
@@ -221,7 +250,7 @@ impl OtlpConfig {
         }
         if config.endpoint.is_none() {
             if let Some(raw) = env.get(ENDPOINT_VAR) {
-                match validate_endpoint(&raw) {
+                match validate_endpoint(&raw, config.protocol) {
                     Ok(()) => config.endpoint = Some(EndpointSetting::Base(raw)),
                     Err(reason) => {
                         let fallback = config.endpoint();
@@ -282,6 +311,7 @@ impl OtlpConfig {
             );
         }
 
+        config.tls = TlsFiles::from_env(env);
         config
     }
 
@@ -333,6 +363,37 @@ impl OtlpConfig {
         self
     }
 
+    /// Trust the CA certificates of this PEM file, in addition to the
+    /// system's trust store (like `OTEL_EXPORTER_OTLP_CERTIFICATE`): for a
+    /// collector whose certificate a private CA signed. The file is read
+    /// when the exporter is built; a problem with it fails the build.
+    pub fn with_certificate(mut self, ca_pem_file: impl Into<PathBuf>) -> Self {
+        self.tls.set_certificate(ca_pem_file.into());
+        self
+    }
+
+    /// Present this client certificate chain and private key (PEM files) to
+    /// a collector that asks for one: mutual TLS (like
+    /// `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE` and `…CLIENT_KEY`).
+    pub fn with_client_certificate(
+        mut self,
+        certificate_pem_file: impl Into<PathBuf>,
+        key_pem_file: impl Into<PathBuf>,
+    ) -> Self {
+        self.tls
+            .set_client_certificate(certificate_pem_file.into(), key_pem_file.into());
+        self
+    }
+
+    /// For a gRPC endpoint written without a scheme (`collector:4317`):
+    /// `true` connects in plain text, `false` (the default) with TLS (like
+    /// `OTEL_EXPORTER_OTLP_INSECURE`). An `http://` or `https://` endpoint
+    /// always says for itself.
+    pub fn with_insecure(mut self, insecure: bool) -> Self {
+        self.insecure = insecure;
+        self
+    }
+
     /// Make a single attempt per export.
     pub fn without_retry(mut self) -> Self {
         self.retry = None;
@@ -344,15 +405,40 @@ impl OtlpConfig {
         self.protocol
     }
 
-    /// The URL spans are sent to, with the signal path resolved.
+    /// The URL spans are sent to, with the signal path resolved (and, for
+    /// a gRPC endpoint given without a scheme, `https://` or, when
+    /// insecure, `http://` put in front).
     pub fn endpoint(&self) -> String {
         match (&self.endpoint, self.protocol.is_http()) {
-            (Some(EndpointSetting::Traces(url)), _) => url.clone(),
+            (Some(EndpointSetting::Traces(url)), true) => url.clone(),
             (Some(EndpointSetting::Base(url)), true) => append_traces_path(url),
-            (Some(EndpointSetting::Base(url)), false) => url.clone(),
+            (Some(EndpointSetting::Traces(url) | EndpointSetting::Base(url)), false) => {
+                if has_http_scheme(url) {
+                    url.clone()
+                } else if self.insecure {
+                    format!("http://{url}")
+                } else {
+                    format!("https://{url}")
+                }
+            }
             (None, true) => append_traces_path(DEFAULT_HTTP_ENDPOINT),
             (None, false) => DEFAULT_GRPC_ENDPOINT.to_string(),
         }
+    }
+
+    /// The PEM file of extra CA certificates to trust, if any.
+    pub fn certificate(&self) -> Option<&Path> {
+        self.tls.certificate()
+    }
+
+    /// The client certificate and key files for mutual TLS, if any.
+    pub fn client_certificate(&self) -> Option<(&Path, &Path)> {
+        self.tls.client_certificate()
+    }
+
+    /// The TLS files.
+    pub(crate) fn tls_files(&self) -> &TlsFiles {
+        &self.tls
     }
 
     /// Headers sent with every export, in the order given.
@@ -389,8 +475,22 @@ fn append_traces_path(base: &str) -> String {
     format!("{trimmed}{HTTP_TRACES_PATH}")
 }
 
-/// An endpoint must be an absolute `http` or `https` URL with a host.
-fn validate_endpoint(raw: &str) -> Result<(), &'static str> {
+/// Whether `url` starts with `http://` or `https://` (any case).
+fn has_http_scheme(url: &str) -> bool {
+    let lower = |n: usize| url.get(..n).map(str::to_ascii_lowercase);
+    lower(7).as_deref() == Some("http://") || lower(8).as_deref() == Some("https://")
+}
+
+/// An endpoint must be an absolute `http` or `https` URL with a host; for
+/// gRPC, `host:port` alone is allowed too (TLS unless insecure, as the
+/// specification describes).
+fn validate_endpoint(raw: &str, protocol: OtlpProtocol) -> Result<(), &'static str> {
+    if !protocol.is_http() && !raw.contains("://") {
+        return raw
+            .parse::<http::uri::Authority>()
+            .map(drop)
+            .map_err(|_| "expected an http or https URL, or host:port");
+    }
     let uri: http::Uri = raw.parse().map_err(|_| "not a valid URL")?;
     match uri.scheme_str() {
         Some("http") | Some("https") => {}
@@ -400,6 +500,18 @@ fn validate_endpoint(raw: &str) -> Result<(), &'static str> {
         return Err("the URL has no host");
     }
     Ok(())
+}
+
+/// `true` or `false`, ignoring ASCII case and surrounding spaces.
+fn parse_bool(raw: &str) -> Option<bool> {
+    let raw = raw.trim();
+    if raw.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if raw.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -470,15 +582,55 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "soon"),
             ("OTEL_EXPORTER_OTLP_TIMEOUT", "-5"),
             ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "brotli"),
-            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "collector:4317"),
+            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "collector/4317"),
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://x"),
         ]);
         assert_eq!(c.protocol(), OtlpProtocol::Grpc);
         assert_eq!(c.timeout(), DEFAULT_TIMEOUT);
         assert_eq!(c.compression(), OtlpCompression::None);
         assert_eq!(c.endpoint(), DEFAULT_GRPC_ENDPOINT);
+        let http_without_scheme = config(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318")]);
+        assert_eq!(
+            http_without_scheme.endpoint(),
+            "http://localhost:4318/v1/traces"
+        );
         let zero = config(&[("OTEL_EXPORTER_OTLP_TIMEOUT", "0")]);
         assert_eq!(zero.timeout(), DEFAULT_TIMEOUT);
+    }
+
+    #[test]
+    fn grpc_endpoints_without_a_scheme_use_tls_unless_insecure() {
+        let grpc = [("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")];
+        let tls = config(&[grpc[0], ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317")]);
+        assert_eq!(tls.endpoint(), "https://collector:4317");
+        let plain = config(&[
+            grpc[0],
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317"),
+            ("OTEL_EXPORTER_OTLP_INSECURE", "TRUE"),
+        ]);
+        assert_eq!(plain.endpoint(), "http://collector:4317");
+        // The scheme, when given, wins over the insecure setting.
+        let https = config(&[
+            grpc[0],
+            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "https://c:4317"),
+            ("OTEL_EXPORTER_OTLP_TRACES_INSECURE", "true"),
+        ]);
+        assert_eq!(https.endpoint(), "https://c:4317");
+        let bad = config(&[
+            grpc[0],
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317"),
+            ("OTEL_EXPORTER_OTLP_TRACES_INSECURE", "yes"),
+            ("OTEL_EXPORTER_OTLP_INSECURE", "true"),
+        ]);
+        assert_eq!(bad.endpoint(), "http://collector:4317");
+        assert_eq!(
+            OtlpConfig::default()
+                .with_protocol(OtlpProtocol::Grpc)
+                .with_endpoint("c:1")
+                .with_insecure(true)
+                .endpoint(),
+            "http://c:1"
+        );
     }
 
     #[test]

@@ -7,14 +7,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use opentelemetry_otlp::{WithExportConfig, WithHttpConfig, WithTonicConfig};
+#[cfg(feature = "grpc")]
+use opentelemetry_otlp::WithTonicConfig;
+use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 
 use super::config::{OtlpCompression, OtlpConfig, OtlpProtocol};
-use super::deadline_client::{DeadlineHttpClient, ExportDeadline};
+use super::deadline_client::{tls_failure_kind, DeadlineHttpClient, ExportDeadline, LastFailure};
+#[cfg(feature = "grpc")]
 use super::grpc_runtime::GrpcRuntime;
+#[cfg(feature = "grpc")]
+use super::tls::TlsMaterial;
+use crate::env::warn_invalid;
 
 /// Why an [`OtlpExporter`] could not be built.
 #[derive(Debug)]
@@ -57,13 +63,18 @@ pub struct OtlpExporter {
     protocol: OtlpProtocol,
     endpoint: String,
     timeout: Duration,
+    /// An `https` endpoint and no client certificate configured: a
+    /// connection the collector closes may mean it wants one.
+    may_want_client_certificate: bool,
 }
 
 enum Transport {
     Http {
         inner: Box<opentelemetry_otlp::SpanExporter>,
         deadline: Arc<ExportDeadline>,
+        last_failure: Arc<LastFailure>,
     },
+    #[cfg(feature = "grpc")]
     Grpc {
         inner: Arc<opentelemetry_otlp::SpanExporter>,
         runtime: GrpcRuntime,
@@ -95,16 +106,29 @@ impl OtlpExporter {
     pub fn new(config: &OtlpConfig) -> Result<Self, OtlpBuildError> {
         let endpoint = config.endpoint();
         let timeout = config.timeout();
-        let transport = match config.protocol() {
-            OtlpProtocol::HttpProtobuf | OtlpProtocol::HttpJson => build_http(config, &endpoint)?,
+        let protocol = available_protocol(config.protocol());
+        let transport = match protocol {
+            OtlpProtocol::HttpProtobuf | OtlpProtocol::HttpJson => {
+                build_http(config, protocol, &endpoint)?
+            }
+            #[cfg(feature = "grpc")]
             OtlpProtocol::Grpc => build_grpc(config, &endpoint)?,
+            #[cfg(not(feature = "grpc"))]
+            OtlpProtocol::Grpc => {
+                return Err(OtlpBuildError(format!(
+                    "OTLP over gRPC (endpoint {endpoint}) needs tracekit's cargo feature `grpc`"
+                )))
+            }
         };
+        let may_want_client_certificate =
+            is_https(&endpoint) && config.client_certificate().is_none();
         Ok(Self {
             transport,
             shut_down: AtomicBool::new(false),
-            protocol: config.protocol(),
+            protocol,
             endpoint,
             timeout,
+            may_want_client_certificate,
         })
     }
 
@@ -124,11 +148,43 @@ impl OtlpExporter {
     }
 }
 
+/// The protocol to use: the one asked for, or http/protobuf when it is
+/// http/json and the `http-json` feature is off (with one warning).
+fn available_protocol(protocol: OtlpProtocol) -> OtlpProtocol {
+    if protocol == OtlpProtocol::HttpJson && !cfg!(feature = "http-json") {
+        warn_invalid(
+            "OTEL_EXPORTER_OTLP_PROTOCOL",
+            protocol.as_str(),
+            "http/json needs tracekit's cargo feature `http-json`",
+            "http/protobuf",
+        );
+        return OtlpProtocol::HttpProtobuf;
+    }
+    protocol
+}
+
+/// Whether to compress HTTP requests: gzip when asked for and the `gzip`
+/// feature is on (one warning when it is off).
+fn http_gzip(config: &OtlpConfig) -> bool {
+    let asked = config.compression() == OtlpCompression::Gzip;
+    if asked && !cfg!(feature = "gzip") {
+        warn_invalid(
+            "OTEL_EXPORTER_OTLP_COMPRESSION",
+            "gzip",
+            "gzip needs tracekit's cargo feature `gzip`",
+            "none",
+        );
+    }
+    asked && cfg!(feature = "gzip")
+}
+
 fn otlp_protocol(protocol: OtlpProtocol) -> opentelemetry_otlp::Protocol {
     match protocol {
-        OtlpProtocol::HttpProtobuf => opentelemetry_otlp::Protocol::HttpBinary,
+        #[cfg(feature = "http-json")]
         OtlpProtocol::HttpJson => opentelemetry_otlp::Protocol::HttpJson,
+        #[cfg(feature = "grpc")]
         OtlpProtocol::Grpc => opentelemetry_otlp::Protocol::Grpc,
+        _ => opentelemetry_otlp::Protocol::HttpBinary,
     }
 }
 
@@ -139,14 +195,29 @@ fn retry_policy(config: &OtlpConfig) -> opentelemetry_otlp::RetryPolicy {
         .unwrap_or_else(opentelemetry_otlp::RetryPolicy::disabled)
 }
 
-fn build_http(config: &OtlpConfig, endpoint: &str) -> Result<Transport, OtlpBuildError> {
+fn build_http(
+    config: &OtlpConfig,
+    protocol: OtlpProtocol,
+    endpoint: &str,
+) -> Result<Transport, OtlpBuildError> {
+    if !cfg!(feature = "tls")
+        && endpoint
+            .get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+    {
+        return Err(OtlpBuildError(format!(
+            "{endpoint} is an https endpoint: TLS needs tracekit's cargo feature `tls`"
+        )));
+    }
+    let tls = config.tls_files().load().map_err(OtlpBuildError)?;
     let deadline = Arc::new(ExportDeadline::default());
-    let client =
-        DeadlineHttpClient::new(Arc::clone(&deadline), config.timeout()).map_err(OtlpBuildError)?;
+    let client = DeadlineHttpClient::new(Arc::clone(&deadline), config.timeout(), tls)
+        .map_err(OtlpBuildError)?;
+    let last_failure = client.last_failure();
     let headers: HashMap<String, String> = config.headers().iter().cloned().collect();
     let mut builder = opentelemetry_otlp::SpanExporter::builder()
         .with_http()
-        .with_protocol(otlp_protocol(config.protocol()))
+        .with_protocol(otlp_protocol(protocol))
         .with_endpoint(endpoint)
         .with_timeout(config.timeout())
         .with_http_client(client)
@@ -154,16 +225,36 @@ fn build_http(config: &OtlpConfig, endpoint: &str) -> Result<Transport, OtlpBuil
     if !headers.is_empty() {
         builder = builder.with_headers(headers);
     }
-    if config.compression() == OtlpCompression::Gzip {
+    #[cfg(feature = "gzip")]
+    if http_gzip(config) {
         builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
     }
+    #[cfg(not(feature = "gzip"))]
+    http_gzip(config);
     let inner = builder.build().map_err(|e| OtlpBuildError(e.to_string()))?;
     Ok(Transport::Http {
         inner: Box::new(inner),
         deadline,
+        last_failure,
     })
 }
 
+/// tonic's TLS settings for an `https` endpoint: the system's roots, the
+/// extra CA certificates and the client identity.
+#[cfg(feature = "grpc")]
+fn grpc_tls(tls: TlsMaterial) -> tonic::transport::ClientTlsConfig {
+    use tonic::transport::{Certificate, ClientTlsConfig, Identity};
+    let mut config = ClientTlsConfig::new().with_native_roots();
+    if let Some(ca) = tls.ca_pem {
+        config = config.ca_certificate(Certificate::from_pem(ca));
+    }
+    if let Some(client) = tls.client {
+        config = config.identity(Identity::from_pem(client.certificate_pem, client.key_pem));
+    }
+    config
+}
+
+#[cfg(feature = "grpc")]
 fn build_grpc(config: &OtlpConfig, endpoint: &str) -> Result<Transport, OtlpBuildError> {
     let mut metadata = tonic::metadata::MetadataMap::new();
     for (key, value) in config.headers() {
@@ -174,6 +265,8 @@ fn build_grpc(config: &OtlpConfig, endpoint: &str) -> Result<Transport, OtlpBuil
             .map_err(|_| OtlpBuildError(format!("invalid gRPC metadata value for {key:?}")))?;
         metadata.insert(key, value);
     }
+    let tls = config.tls_files().load().map_err(OtlpBuildError)?;
+    let https = is_https(endpoint);
     let runtime = GrpcRuntime::new().map_err(OtlpBuildError)?;
     // tonic's channel spawns its connection worker on the current runtime:
     // build it inside the exporter's own one.
@@ -185,6 +278,9 @@ fn build_grpc(config: &OtlpConfig, endpoint: &str) -> Result<Transport, OtlpBuil
             .with_timeout(config.timeout())
             .with_metadata(metadata)
             .with_retry_policy(retry_policy(config));
+        if https {
+            builder = builder.with_tls_config(grpc_tls(tls));
+        }
         if config.compression() == OtlpCompression::Gzip {
             builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
         }
@@ -195,6 +291,60 @@ fn build_grpc(config: &OtlpConfig, endpoint: &str) -> Result<Transport, OtlpBuil
         inner: Arc::new(inner),
         runtime,
     })
+}
+
+impl OtlpExporter {
+    /// A failed export's error, naming the endpoint and the cause: the one
+    /// the HTTP client recorded (the status and body, or the transport
+    /// failure), else what opentelemetry-otlp said, with a hint for the
+    /// usual TLS mistakes.
+    fn explain(&self, result: OTelSdkResult, cause: Option<String>) -> OTelSdkResult {
+        let endpoint = &self.endpoint;
+        result.map_err(|error| match error {
+            OTelSdkError::AlreadyShutdown => error,
+            OTelSdkError::Timeout(timeout) => OTelSdkError::InternalFailure(match cause {
+                Some(cause) => format!("export to {endpoint} timed out after {timeout:?}: {cause}"),
+                None => format!("export to {endpoint} timed out after {timeout:?}"),
+            }),
+            OTelSdkError::InternalFailure(message) => {
+                let cause = cause.unwrap_or_else(|| self.with_tls_hint(message));
+                OTelSdkError::InternalFailure(format!("export to {endpoint} failed: {cause}"))
+            }
+        })
+    }
+}
+
+impl OtlpExporter {
+    /// `message` led by what a TLS failure inside it means for the user.
+    /// With TLS 1.3 a client learns that the collector wanted a certificate
+    /// only from a connection closed after the handshake, so such a closing
+    /// gets a hint when none is configured.
+    fn with_tls_hint(&self, message: String) -> String {
+        let lower = message.to_ascii_lowercase();
+        let closed = [
+            "broken pipe",
+            "connection reset",
+            "connection closed",
+            "stream closed",
+        ]
+        .iter()
+        .any(|closed| lower.contains(closed));
+        match tls_failure_kind(&message) {
+            Some(kind) => format!("{kind} ({message})"),
+            None if closed && self.may_want_client_certificate => format!(
+                "the collector closed the connection; if it requires a client certificate, \
+                 set OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY ({message})"
+            ),
+            None => message,
+        }
+    }
+}
+
+/// Whether `endpoint` is an `https` URL.
+fn is_https(endpoint: &str) -> bool {
+    endpoint
+        .get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
 }
 
 /// Whether the calling thread is inside a tokio runtime.
@@ -208,9 +358,14 @@ impl SpanExporter for OtlpExporter {
             return Err(OTelSdkError::AlreadyShutdown);
         }
         match &self.transport {
-            Transport::Http { inner, deadline } => {
+            Transport::Http {
+                inner,
+                deadline,
+                last_failure,
+            } => {
                 deadline.start(self.timeout);
-                if in_tokio_runtime() {
+                last_failure.take();
+                let result = if in_tokio_runtime() {
                     // reqwest's blocking client panics inside a runtime, and
                     // opentelemetry-otlp would sleep between retries with
                     // tokio timers that a blocked current-thread runtime
@@ -231,19 +386,22 @@ impl SpanExporter for OtlpExporter {
                     })
                 } else {
                     inner.export(batch).await
-                }
+                };
+                self.explain(result, last_failure.take())
             }
+            #[cfg(feature = "grpc")]
             Transport::Grpc { inner, runtime } => {
                 let inner = Arc::clone(inner);
                 let timeout = self.timeout;
-                runtime
+                let result = runtime
                     .run(async move {
                         match tokio::time::timeout(timeout, inner.export(batch)).await {
                             Ok(result) => result,
                             Err(_) => Err(OTelSdkError::Timeout(timeout)),
                         }
                     })
-                    .await
+                    .await;
+                self.explain(result, None)
             }
         }
     }
@@ -261,6 +419,7 @@ impl SpanExporter for OtlpExporter {
     fn set_resource(&mut self, resource: &Resource) {
         match &mut self.transport {
             Transport::Http { inner, .. } => inner.set_resource(resource),
+            #[cfg(feature = "grpc")]
             Transport::Grpc { inner, .. } => match Arc::get_mut(inner) {
                 Some(inner) => inner.set_resource(resource),
                 // Only possible while an export is running, which the SDK
@@ -271,5 +430,73 @@ impl SpanExporter for OtlpExporter {
                 ),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Without the `grpc` feature an https gRPC endpoint is refused with the
+    /// feature named (`init` turns this into its one warning), never a
+    /// silent exporter that sends nothing.
+    #[cfg(not(feature = "grpc"))]
+    #[test]
+    fn grpc_without_its_feature_names_the_feature() {
+        let env = [
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            (
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "https://collector.example:4317",
+            ),
+        ];
+        let error = OtlpConfig::from_env(&env)
+            .build_exporter()
+            .expect_err("no gRPC in this build")
+            .to_string();
+        assert!(error.contains("cargo feature `grpc`"), "{error}");
+        assert!(error.contains("https://collector.example:4317"), "{error}");
+    }
+
+    /// Without the `http-json` feature http/json falls back to
+    /// http/protobuf (after one warning).
+    #[cfg(not(feature = "http-json"))]
+    #[test]
+    fn http_json_without_its_feature_falls_back_to_protobuf() {
+        let env = [("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")];
+        let exporter = OtlpConfig::from_env(&env).build_exporter().expect("builds");
+        assert_eq!(exporter.protocol(), OtlpProtocol::HttpProtobuf);
+    }
+
+    #[test]
+    fn failures_name_the_endpoint_and_the_tls_problem() {
+        let exporter = OtlpConfig::default()
+            .with_endpoint("https://collector.example/v1/traces")
+            .build_exporter()
+            .expect("builds");
+        let explained = |message: &str| {
+            exporter
+                .explain(Err(OTelSdkError::InternalFailure(message.into())), None)
+                .expect_err("failed")
+                .to_string()
+        };
+        let unknown = explained("transport error: invalid peer certificate: UnknownIssuer");
+        assert!(
+            unknown.contains("https://collector.example/v1/traces"),
+            "{unknown}"
+        );
+        assert!(
+            unknown.contains("certificate verification failed"),
+            "{unknown}"
+        );
+        let closed = explained("connection error: stream closed because of a broken pipe");
+        assert!(closed.contains("requires a client certificate"), "{closed}");
+        let plain = explained("gRPC code: Unavailable");
+        assert!(plain.ends_with("failed: gRPC code: Unavailable"), "{plain}");
+        let timeout = exporter
+            .explain(Err(OTelSdkError::Timeout(Duration::from_secs(1))), None)
+            .expect_err("failed")
+            .to_string();
+        assert!(timeout.contains("timed out after 1s"), "{timeout}");
     }
 }

@@ -15,6 +15,25 @@
 //! request at the export's deadline, and a gRPC export is cancelled there,
 //! so an export, retries included, ends within its timeout.
 //!
+//! # TLS
+//!
+//! With the default cargo feature `tls`, `https://` endpoints work over
+//! rustls (no OpenSSL), verifying the collector's certificate against the
+//! system's trust store plus the CA certificates of
+//! `OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE` (or
+//! [`OtlpConfig::with_certificate`]); a client certificate and key for
+//! mutual TLS come from `…CLIENT_CERTIFICATE` and `…CLIENT_KEY` (or
+//! [`OtlpConfig::with_client_certificate`]). The feature `grpc` brings TLS
+//! for gRPC along. `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` apply to
+//! OTLP over HTTP.
+//!
+//! # Cargo features
+//!
+//! The default build speaks http/protobuf, with TLS. `grpc`, `http-json`
+//! and `gzip` add the other protocols and compression; asking for one whose
+//! feature is off gives one warning naming the feature (gRPC then exports
+//! nothing, http/json falls back to http/protobuf, gzip to no compression).
+//!
 //! # Environment read by opentelemetry-otlp itself
 //!
 //! Besides the configuration given here, opentelemetry-otlp also reads
@@ -34,8 +53,10 @@
 mod config;
 mod deadline_client;
 mod exporter;
+#[cfg(feature = "grpc")]
 mod grpc_runtime;
 mod headers;
+mod tls;
 
 pub use config::{
     OtlpCompression, OtlpConfig, OtlpProtocol, DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT,

@@ -19,11 +19,13 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+mod certificates;
 mod convert;
 mod grpc;
 mod http;
 mod server;
 mod store;
+mod tls;
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -37,7 +39,9 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 
 use crate::export::waterfall::{WaterfallRenderer, WaterfallSpan};
 
+pub use certificates::{TestCertificateFiles, TestCertificates};
 pub use store::{ReceivedRequest, ReceivedVia, ScriptedResponse};
+pub use tls::ReceiverTls;
 
 use server::ServerThread;
 use store::Store;
@@ -47,6 +51,8 @@ use store::Store;
 pub struct OtlpReceiver {
     http_addr: SocketAddr,
     grpc_addr: SocketAddr,
+    /// `http`, or `https` for a receiver started with TLS.
+    scheme: &'static str,
     store: Arc<Store>,
     server: ServerThread,
 }
@@ -103,35 +109,50 @@ fn find_attribute(
 impl OtlpReceiver {
     /// Bind both ports and start serving.
     pub fn start() -> io::Result<Self> {
+        Self::start_with(None)
+    }
+
+    /// Bind both ports and start serving over TLS (both OTLP/HTTP and
+    /// gRPC): a collector with a certificate of the caller's choosing, and
+    /// optionally mutual TLS. Its endpoints are `https://127.0.0.1:<port>`.
+    /// The certificate should name `127.0.0.1` (an IP address SAN).
+    pub fn start_tls(tls: ReceiverTls) -> io::Result<Self> {
+        Self::start_with(Some(&tls))
+    }
+
+    fn start_with(tls: Option<&ReceiverTls>) -> io::Result<Self> {
         let store = Arc::new(Store::default());
         let http_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let grpc_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let http_addr = http_listener.local_addr()?;
         let grpc_addr = grpc_listener.local_addr()?;
-        let server = ServerThread::spawn(http_listener, grpc_listener, Arc::clone(&store))?;
+        let server = ServerThread::spawn(http_listener, grpc_listener, Arc::clone(&store), tls)?;
         Ok(Self {
             http_addr,
             grpc_addr,
+            scheme: if tls.is_some() { "https" } else { "http" },
             store,
             server,
         })
     }
 
-    /// The OTLP/HTTP base address, `http://127.0.0.1:<port>` (what
-    /// `OTEL_EXPORTER_OTLP_ENDPOINT` takes; `/v1/traces` is appended by
-    /// exporters).
+    /// The OTLP/HTTP base address, `http://127.0.0.1:<port>` (`https`
+    /// with TLS; what `OTEL_EXPORTER_OTLP_ENDPOINT` takes; `/v1/traces` is
+    /// appended by exporters).
     pub fn http_endpoint(&self) -> String {
-        format!("http://{}", self.http_addr)
+        format!("{}://{}", self.scheme, self.http_addr)
     }
 
-    /// The full OTLP/HTTP traces URL, `http://127.0.0.1:<port>/v1/traces`.
+    /// The full OTLP/HTTP traces URL, `http://127.0.0.1:<port>/v1/traces`
+    /// (`https` with TLS).
     pub fn http_traces_url(&self) -> String {
-        format!("http://{}/v1/traces", self.http_addr)
+        format!("{}/v1/traces", self.http_endpoint())
     }
 
-    /// The OTLP/gRPC address, `http://127.0.0.1:<port>`.
+    /// The OTLP/gRPC address, `http://127.0.0.1:<port>` (`https` with
+    /// TLS).
     pub fn grpc_endpoint(&self) -> String {
-        format!("http://{}", self.grpc_addr)
+        format!("{}://{}", self.scheme, self.grpc_addr)
     }
 
     /// Environment settings pointing an exporter at this receiver with

@@ -1,15 +1,20 @@
 //! The receiver's thread: a tokio runtime serving both listeners until told
 //! to stop.
 
-use std::future::IntoFuture;
+use std::future::{Future, IntoFuture};
 use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
 
 use super::store::Store;
+use super::tls::{self, ReceiverTls};
 use super::{grpc, http};
+
+/// The HTTP server's future, plain or TLS.
+type HttpServer = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
 
 /// The serving thread and the switch that stops it.
 #[derive(Debug)]
@@ -19,12 +24,18 @@ pub(crate) struct ServerThread {
 }
 
 impl ServerThread {
-    /// Serve OTLP/HTTP on `http_listener` and OTLP/gRPC on `grpc_listener`.
+    /// Serve OTLP/HTTP on `http_listener` and OTLP/gRPC on `grpc_listener`,
+    /// both over TLS when `tls` is given.
     pub fn spawn(
         http_listener: std::net::TcpListener,
         grpc_listener: std::net::TcpListener,
         store: Arc<Store>,
+        tls: Option<&ReceiverTls>,
     ) -> io::Result<Self> {
+        let tls = match tls {
+            Some(tls) => Some((tls.http_acceptor()?, tls.grpc_config())),
+            None => None,
+        };
         http_listener.set_nonblocking(true)?;
         grpc_listener.set_nonblocking(true)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -45,9 +56,27 @@ impl ServerThread {
                             return;
                         }
                     };
-                    let http_server =
-                        axum::serve(http_listener, http::router(Arc::clone(&store))).into_future();
-                    let grpc_server = tonic::transport::Server::builder()
+                    let router = http::router(Arc::clone(&store));
+                    let (http_server, grpc_builder): (HttpServer, _) = match tls {
+                        Some((acceptor, grpc_tls)) => {
+                            match tonic::transport::Server::builder().tls_config(grpc_tls) {
+                                Ok(grpc_builder) => (
+                                    Box::pin(tls::serve_http(http_listener, acceptor, router)),
+                                    grpc_builder,
+                                ),
+                                Err(e) => {
+                                    eprintln!("tracekit receiver: bad gRPC TLS settings: {e}");
+                                    return;
+                                }
+                            }
+                        }
+                        None => (
+                            Box::pin(axum::serve(http_listener, router).into_future()),
+                            tonic::transport::Server::builder(),
+                        ),
+                    };
+                    let mut grpc_builder = grpc_builder;
+                    let grpc_server = grpc_builder
                         .add_service(grpc::service(store))
                         .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(
                             grpc_listener,
