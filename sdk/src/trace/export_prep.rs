@@ -15,10 +15,11 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 /// A step applied to every finished span before it is exported (e.g.
-/// redaction). Span names are not passed: they are left alone.
+/// redaction). Both methods run for every span, on the export path.
+/// Span names are not passed: they are left alone.
 pub trait SpanTransform: Send + Sync + Debug {
-    /// Rewrite the span's attributes, and those of its events and links, in
-    /// place.
+    /// Rewrite the span's attributes, and its events (names included) and
+    /// links, in place.
     fn transform(&self, attributes: &mut Vec<KeyValue>, events: &mut [Event], links: &mut [Link]);
 
     /// Rewrite the span's status (an error description may repeat a
@@ -55,7 +56,7 @@ impl ExportPrep {
         }))
     }
 
-    /// Transform, then truncate.
+    /// Transform (the parts, then the status), then truncate.
     pub(crate) fn apply(&self, record: &mut SpanRecord) {
         for t in &self.transforms {
             t.transform(
@@ -63,6 +64,7 @@ impl ExportPrep {
                 &mut record.events,
                 &mut record.links,
             );
+            t.transform_status(&mut record.status);
         }
         if let Some(limit) = self.value_length_limit {
             truncate_values(&mut record.attributes, limit);
