@@ -34,26 +34,19 @@ pub(crate) struct ExportPrep {
     value_length_limit: Option<usize>,
 }
 
-static PLAIN: ExportPrep = ExportPrep {
-    transforms: Vec::new(),
-    value_length_limit: None,
-};
-
 impl ExportPrep {
-    /// The preparation for a provider: shared by all its spans for the life
-    /// of the process (a provider's settings are fixed once built), so a
-    /// span carries a plain reference to it rather than a counted one.
+    /// The preparation for a provider (its settings are fixed once built).
+    /// The provider holds it, and its tracers and their spans share it
+    /// (through their [`SpanOrigin`](super::origin::SpanOrigin)): it is
+    /// freed with the last of them.
     pub(crate) fn for_provider(
         transforms: Vec<Arc<dyn SpanTransform>>,
         value_length_limit: Option<u32>,
-    ) -> &'static ExportPrep {
-        if transforms.is_empty() && value_length_limit.is_none() {
-            return &PLAIN;
-        }
-        Box::leak(Box::new(ExportPrep {
+    ) -> Arc<ExportPrep> {
+        Arc::new(ExportPrep {
             transforms,
             value_length_limit: value_length_limit.map(|v| v as usize),
-        }))
+        })
     }
 
     /// Transform (the parts, then the status), then truncate.
