@@ -128,7 +128,9 @@
 //! ```
 //!
 //! Errors ([`RuleParseError`]) give the byte offset and the reason; parsing
-//! never panics.
+//! never panics. `always_record(…)` nests at most [`MAX_SAMPLER_NESTING`]
+//! (32) levels deep: deeper text is a parse error naming the limit, so no
+//! rule text, however long, can exhaust the parsing thread's stack.
 //!
 //! # Environment
 //!
@@ -170,7 +172,7 @@ pub use parent_based::ParentBased;
 pub use rate_limiting::RateLimiting;
 pub use reservoir::{ReservoirThenRatio, MAX_RESERVOIR};
 pub use rule_based::{Rule, RuleBased, RuleBasedBuilder};
-pub use rule_text::RuleParseError;
+pub use rule_text::{RuleParseError, MAX_SAMPLER_NESTING};
 pub use sampler::{
     AlwaysOff, AlwaysOn, Sampler, SamplingDecision, SamplingParameters, SamplingResult,
 };

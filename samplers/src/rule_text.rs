@@ -42,6 +42,14 @@ impl fmt::Display for RuleParseError {
 
 impl std::error::Error for RuleParseError {}
 
+/// How deeply `always_record(…)` may nest in the text form: a sampler
+/// inside more than this many `always_record(` is a parse error. Parsing
+/// recurses once per level, so without a bound a few dozen kilobytes of
+/// nested text would overflow the parsing thread's stack and abort the
+/// process. One level is all a rule needs (wrapping `always_record` again
+/// changes nothing).
+pub const MAX_SAMPLER_NESTING: usize = 32;
+
 /// Characters that end a bare (unquoted) value.
 const VALUE_END: &[char] = &[';', '&', ':', '[', ']', '"'];
 
@@ -333,23 +341,47 @@ fn parse_condition(
     Ok((field, op, values, start))
 }
 
-/// Parse one sampler: `always_on`, `traceidratio(0.1)`, …
+/// Parse one sampler: `always_on`, `traceidratio(0.1)`, …, possibly inside
+/// `always_record(…)`. The wrappers are counted in a loop rather than
+/// parsed by recursion, so the stack used does not grow with the text.
 fn parse_sampler(c: &mut Cursor<'_>) -> Result<Box<dyn Sampler>, RuleParseError> {
-    let start = c.pos;
-    let name = c
-        .take_while(|ch| ch.is_ascii_alphanumeric() || ch == '_')
-        .to_ascii_lowercase();
-    if name.is_empty() {
-        return Err(c.error("expected a sampler"));
-    }
-    c.skip_ws();
-    if name == "always_record" {
+    let mut wrappers = 0usize;
+    loop {
+        let start = c.pos;
+        let name = c
+            .take_while(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+            .to_ascii_lowercase();
+        if name.is_empty() {
+            return Err(c.error("expected a sampler"));
+        }
+        c.skip_ws();
+        if name != "always_record" {
+            let mut sampler = parse_leaf_sampler(c, start, &name)?;
+            for _ in 0..wrappers {
+                c.expect(')', "')'")?;
+                sampler = Box::new(AlwaysRecord::new(sampler));
+            }
+            return Ok(sampler);
+        }
+        if wrappers == MAX_SAMPLER_NESTING {
+            return Err(c.error_at(
+                start,
+                format!("always_record nested more than {MAX_SAMPLER_NESTING} deep"),
+            ));
+        }
         c.expect('(', "'(' after always_record")?;
         c.skip_ws();
-        let inner = parse_sampler(c)?;
-        c.expect(')', "')'")?;
-        return Ok(Box::new(AlwaysRecord::new(inner)));
+        wrappers += 1;
     }
+}
+
+/// Parse the arguments of the sampler `name` (not `always_record`), which
+/// started at `start`.
+fn parse_leaf_sampler(
+    c: &mut Cursor<'_>,
+    start: usize,
+    name: &str,
+) -> Result<Box<dyn Sampler>, RuleParseError> {
     let args_at = c.pos;
     let args = if c.eat('(') {
         let mut args = Vec::new();
@@ -393,7 +425,7 @@ fn parse_sampler(c: &mut Cursor<'_>) -> Result<Box<dyn Sampler>, RuleParseError>
             Err(c.error_at(args_at, format!("rate {r} is not a positive number")))
         }
     };
-    let sampler: Box<dyn Sampler> = match name.as_str() {
+    let sampler: Box<dyn Sampler> = match name {
         "always_on" => {
             arity(0)?;
             Box::new(AlwaysOn)
@@ -613,6 +645,42 @@ mod tests {
         assert!(err("a=b & : always_on")
             .message()
             .contains("expected a condition"));
+    }
+
+    /// `n` nested `always_record(` around `always_on`, as one rule.
+    fn nested(n: usize) -> String {
+        format!(
+            "*: {}always_on{}",
+            "always_record(".repeat(n),
+            ")".repeat(n)
+        )
+    }
+
+    #[test]
+    fn nesting_up_to_the_limit_parses() {
+        let rules = parse_rules(&nested(MAX_SAMPLER_NESTING)).expect("parses");
+        assert_eq!(rules.rules().len(), 1);
+        let e = parse_rules(&nested(MAX_SAMPLER_NESTING + 1)).unwrap_err();
+        assert_eq!(
+            e.message(),
+            format!("always_record nested more than {MAX_SAMPLER_NESTING} deep")
+        );
+        assert_eq!(e.offset(), 3 + "always_record(".len() * MAX_SAMPLER_NESTING);
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_even_on_a_small_stack() {
+        // 100,000 levels (1.4 MB of text) on a 64 KiB stack: unbounded
+        // recursion would overflow it and abort the whole test process.
+        let text = nested(100_000);
+        let result = std::thread::Builder::new()
+            .stack_size(64 * 1024)
+            .spawn(move || parse_rules(&text).map(|_| ()))
+            .expect("spawn")
+            .join()
+            .expect("no panic");
+        let e = result.unwrap_err();
+        assert!(e.message().contains("nested more than 32 deep"), "{e}");
     }
 
     #[test]

@@ -1,11 +1,23 @@
 //! Redaction: sensitive data never leaves the process.
 //!
 //! A [`Redactor`] rewrites every finished span before any exporter sees it:
-//! span attributes, event attributes (exception messages and stack traces
-//! included), link attributes, and the error status description. Span
-//! names are left alone. It runs off the application's thread, in the
-//! export path, and *before* attribute values are truncated to the span
-//! limits, so a secret is never cut in half before it is checked.
+//! span attributes, event names (the tracing layer names an event after its
+//! log message) and event attributes (exception messages and stack traces
+//! included), link attributes, and the error status description. It runs
+//! off the application's thread, in the export path, and *before* attribute
+//! values are truncated to the span limits, so a secret is never cut in
+//! half before it is checked.
+//!
+//! Two things are left alone:
+//!
+//! * **Span names.** They name an operation (a route template, a function),
+//!   are meant to be of low cardinality, and backends group by them; the
+//!   tracing layer takes them from the span macro's static name.
+//! * **Resource attributes** (the builder's `service_*` and
+//!   `resource_attribute`, and `OTEL_RESOURCE_ATTRIBUTES`). They are the
+//!   operator's configuration of the process, set once at start-up, not
+//!   data from requests; they reach the exporter apart from the spans, once
+//!   per batch. Keep credentials out of that variable.
 //!
 //! # Design
 //!

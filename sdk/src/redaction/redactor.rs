@@ -461,10 +461,12 @@ impl Redactor {
         self.counters.snapshot()
     }
 
-    /// Redact a span's parts: its attributes, the attributes of each event
-    /// (exception messages and stack traces included) and of each link.
-    /// Attributes may be removed (delete rules) or rewritten; nothing else
-    /// changes.
+    /// Redact a span's parts: its attributes, each event's name and
+    /// attributes (exception messages and stack traces included), and the
+    /// attributes of each link. Attributes may be removed (delete rules) or
+    /// rewritten, and event names rewritten by the value rules (the tracing
+    /// layer names an event after its log message, which may quote a
+    /// secret); nothing else changes.
     pub fn redact_parts(
         &self,
         attributes: &mut Vec<KeyValue>,
@@ -476,6 +478,9 @@ impl Redactor {
         }
         self.redact_attributes(attributes);
         for event in events {
+            if let Some(redacted) = self.redact_str(&event.name) {
+                event.name = Cow::Owned(redacted);
+            }
             self.redact_attributes(&mut event.attributes);
         }
         for link in links {
@@ -498,12 +503,14 @@ impl Redactor {
         self.redact_status(&mut span.status);
     }
 
-    /// Redact one of tracekit's own finished spans (see
-    /// [`Redactor::redact_parts`]), as a processor sees it before export.
+    /// Redact one of tracekit's own finished spans, as a processor sees it
+    /// before export: its parts (see [`Redactor::redact_parts`]) and its
+    /// error status description.
     pub fn redact_finished_span(&self, span: &mut FinishedSpan) {
         if self.is_noop() {
             return;
         }
+        self.redact_status(&mut span.record.status);
         // Most spans have neither events nor links.
         if span.events().is_empty() && span.links().is_empty() {
             self.redact_attributes(span.attributes_mut());

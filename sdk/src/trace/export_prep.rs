@@ -15,10 +15,11 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 /// A step applied to every finished span before it is exported (e.g.
-/// redaction). Span names are not passed: they are left alone.
+/// redaction). Both methods run for every span, on the export path.
+/// Span names are not passed: they are left alone.
 pub trait SpanTransform: Send + Sync + Debug {
-    /// Rewrite the span's attributes, and those of its events and links, in
-    /// place.
+    /// Rewrite the span's attributes, and its events (names included) and
+    /// links, in place.
     fn transform(&self, attributes: &mut Vec<KeyValue>, events: &mut [Event], links: &mut [Link]);
 
     /// Rewrite the span's status (an error description may repeat a
@@ -33,29 +34,22 @@ pub(crate) struct ExportPrep {
     value_length_limit: Option<usize>,
 }
 
-static PLAIN: ExportPrep = ExportPrep {
-    transforms: Vec::new(),
-    value_length_limit: None,
-};
-
 impl ExportPrep {
-    /// The preparation for a provider: shared by all its spans for the life
-    /// of the process (a provider's settings are fixed once built), so a
-    /// span carries a plain reference to it rather than a counted one.
+    /// The preparation for a provider (its settings are fixed once built).
+    /// The provider holds it, and its tracers and their spans share it
+    /// (through their [`SpanOrigin`](super::origin::SpanOrigin)): it is
+    /// freed with the last of them.
     pub(crate) fn for_provider(
         transforms: Vec<Arc<dyn SpanTransform>>,
         value_length_limit: Option<u32>,
-    ) -> &'static ExportPrep {
-        if transforms.is_empty() && value_length_limit.is_none() {
-            return &PLAIN;
-        }
-        Box::leak(Box::new(ExportPrep {
+    ) -> Arc<ExportPrep> {
+        Arc::new(ExportPrep {
             transforms,
             value_length_limit: value_length_limit.map(|v| v as usize),
-        }))
+        })
     }
 
-    /// Transform, then truncate.
+    /// Transform (the parts, then the status), then truncate.
     pub(crate) fn apply(&self, record: &mut SpanRecord) {
         for t in &self.transforms {
             t.transform(
@@ -63,6 +57,7 @@ impl ExportPrep {
                 &mut record.events,
                 &mut record.links,
             );
+            t.transform_status(&mut record.status);
         }
         if let Some(limit) = self.value_length_limit {
             truncate_values(&mut record.attributes, limit);

@@ -6,22 +6,24 @@
 //! thread, in the batch processor's worker.
 
 use super::clock;
-use super::export_prep::ExportPrep;
+use super::origin::{self, SpanOrigin};
 use super::record_pool;
-use super::scope_registry;
 use opentelemetry::trace::{Event, Link, SpanContext, SpanId, SpanKind, Status};
 use opentelemetry::{InstrumentationScope, KeyValue};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// Everything a recording span holds; boxed once when the span starts and
 /// moved, box and all, into the processors and the export thread.
 #[derive(Clone, Debug)]
 pub(crate) struct SpanRecord {
-    pub(crate) scope: &'static InstrumentationScope,
-    /// What the export path does to this span (redaction, truncation).
-    pub(crate) prep: &'static ExportPrep,
+    /// The tracer's scope and what the export path does to this span
+    /// (redaction, truncation). Always set in a span's record; a recycled
+    /// record keeps its last span's (see `record_pool`) until it is
+    /// reused or its provider is dropped.
+    pub(crate) origin: Option<Arc<SpanOrigin>>,
     pub(crate) parent_span_id: SpanId,
     pub(crate) parent_is_remote: bool,
     pub(crate) name: Cow<'static, str>,
@@ -148,7 +150,10 @@ impl FinishedSpan {
     }
     /// The instrumentation scope of the tracer that created the span.
     pub fn instrumentation_scope(&self) -> &InstrumentationScope {
-        self.record.scope
+        match &self.record.origin {
+            Some(origin) => &origin.scope,
+            None => origin::no_scope(),
+        }
     }
     /// Attributes dropped because of the span limits.
     pub fn dropped_attributes_count(&self) -> u32 {
@@ -188,8 +193,12 @@ impl FinishedSpan {
             span_context,
             mut record,
         } = self;
-        let prep = record.prep;
-        prep.apply(&mut record);
+        // Moved out and back (the count is not touched) while the record is
+        // borrowed.
+        let origin = record.origin.take();
+        if let Some(origin) = &origin {
+            origin.prep.apply(&mut record);
+        }
         let mut events = SpanEvents::default();
         events.events = std::mem::take(&mut record.events);
         events.dropped_count = record.dropped_events;
@@ -204,7 +213,13 @@ impl FinishedSpan {
         let attributes = export_attributes(&mut record.attributes);
         let dropped_attributes_count = record.dropped_attributes;
         let status = std::mem::replace(&mut record.status, Status::Unset);
-        let instrumentation_scope = scope_registry::export_copy(record.scope);
+        let instrumentation_scope = origin
+            .as_deref()
+            .map_or_else(InstrumentationScope::default, SpanOrigin::export_scope);
+        // The origin goes back with the record (it is released on the
+        // application's thread when the record is reused for another
+        // tracer's span).
+        record.origin = origin;
         // The record goes back before the span data is built, so the
         // span data can be built where the caller stores it.
         record_pool::recycle(record);

@@ -6,10 +6,10 @@ mod export_prep;
 mod finished_span;
 mod id_generator;
 mod limits;
+mod origin;
 pub mod processor;
 mod provider;
 mod record_pool;
-mod scope_registry;
 pub(crate) mod span;
 mod tracer;
 

@@ -30,7 +30,7 @@ pub(crate) struct ProviderInner {
     /// `None`: the built-in random generator, called without dynamic dispatch.
     pub(crate) id_generator: Option<Box<dyn IdGenerator>>,
     pub(crate) limits: SpanLimits,
-    pub(crate) export_prep: &'static ExportPrep,
+    pub(crate) export_prep: Arc<ExportPrep>,
     pub(crate) resource: Resource,
     pub(crate) started: StripedCounter,
     pub(crate) ended: StripedCounter,
@@ -97,6 +97,9 @@ impl Drop for ProviderInner {
         if !self.is_shutdown.load(Ordering::SeqCst) {
             let _ = self.shutdown(DROP_SHUTDOWN_TIMEOUT);
         }
+        // No span of this provider is left; recycled span records may still
+        // hold its tracers' scopes.
+        super::record_pool::release_origins(&self.export_prep);
     }
 }
 
@@ -134,7 +137,7 @@ impl TracerProvider {
     /// A tracer for a full instrumentation scope (name, version, schema URL,
     /// attributes).
     pub fn tracer_with_scope(&self, scope: InstrumentationScope) -> Tracer {
-        Tracer::new(self.inner.clone(), super::scope_registry::intern(scope))
+        Tracer::new(self.inner.clone(), scope)
     }
 
     /// Export everything ended so far, waiting at most `timeout` in all.

@@ -2,6 +2,7 @@
 
 use super::finished_span::{FinishedSpan, SpanRecord};
 use super::limits::{limit_attribute_list, upsert_attribute};
+use super::origin::SpanOrigin;
 use super::provider::ProviderInner;
 use super::record_pool;
 use opentelemetry::trace::{Event, Link, SpanContext, Status};
@@ -47,11 +48,12 @@ impl Span {
         span_context: SpanContext,
         record: SpanRecord,
         provider: Arc<ProviderInner>,
+        origin: &Arc<SpanOrigin>,
     ) -> Self {
         Span {
             span_context,
             recording: ManuallyDrop::new(Some(Recording {
-                record: record_pool::boxed(record),
+                record: record_pool::boxed(record, origin),
                 provider,
             })),
         }

@@ -597,3 +597,25 @@ fn transforms_see_whole_values_before_truncation() {
         "card [card] "
     );
 }
+
+#[test]
+fn spans_export_their_tracers_whole_scope_and_outlive_the_tracer() {
+    let collect = Collect::default();
+    let provider = provider_with(&collect);
+    let scope = opentelemetry::InstrumentationScope::builder(String::from("owned-name"))
+        .with_version("2.1")
+        .with_schema_url("https://opentelemetry.io/schemas/1.30.0")
+        .with_attributes([KeyValue::new("scope.kind", "test")])
+        .build();
+    let tracer = provider.tracer_with_scope(scope.clone());
+    assert_eq!(tracer.instrumentation_scope(), &scope);
+    let mut span = tracer.start("outlives");
+    // The span keeps the scope after its tracer is gone.
+    drop(tracer);
+    span.end();
+    provider.tracer("plain").start("plain").end();
+    let spans = collect.spans();
+    assert_eq!(spans[0].instrumentation_scope, scope);
+    assert_eq!(spans[1].instrumentation_scope.name(), "plain");
+    assert_eq!(spans[1].instrumentation_scope.version(), None);
+}

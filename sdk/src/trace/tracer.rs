@@ -4,6 +4,7 @@ use super::clock;
 use super::finished_span::SpanRecord;
 use super::id_generator;
 use super::limits::{limit_attribute_list, SpanLimits};
+use super::origin::SpanOrigin;
 use super::provider::ProviderInner;
 use super::span::Span;
 use opentelemetry::trace::{
@@ -52,17 +53,22 @@ pub const TRACE_FLAG_RANDOM: u8 = 0x02;
 #[derive(Clone, Debug)]
 pub struct Tracer {
     provider: Arc<ProviderInner>,
-    scope: &'static InstrumentationScope,
+    /// The scope and export preparation its spans share.
+    origin: Arc<SpanOrigin>,
 }
 
 impl Tracer {
-    pub(crate) fn new(provider: Arc<ProviderInner>, scope: &'static InstrumentationScope) -> Self {
-        Tracer { provider, scope }
+    pub(crate) fn new(provider: Arc<ProviderInner>, scope: InstrumentationScope) -> Self {
+        let origin = Arc::new(SpanOrigin {
+            scope,
+            prep: provider.export_prep.clone(),
+        });
+        Tracer { provider, origin }
     }
 
     /// The instrumentation scope spans of this tracer carry.
     pub fn instrumentation_scope(&self) -> &InstrumentationScope {
-        self.scope
+        &self.origin.scope
     }
 
     /// Start a span named `name` of kind `kind` as a child of the span in
@@ -193,8 +199,7 @@ impl Tracer {
             StartTime::Raw(raw) => (clock::wall_time(raw), Some(raw)),
         };
         let record = SpanRecord {
-            scope: self.scope,
-            prep: provider.export_prep,
+            origin: None,
             parent_span_id,
             parent_is_remote,
             name,
@@ -210,7 +215,7 @@ impl Tracer {
             dropped_links,
             status: Status::Unset,
         };
-        let mut span = Span::recording(span_context, record, self.provider.clone());
+        let mut span = Span::recording(span_context, record, self.provider.clone(), &self.origin);
         provider.on_start(&mut span, parent_cx);
         span
     }
