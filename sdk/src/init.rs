@@ -560,9 +560,14 @@ impl TracekitGuard {
 }
 
 impl Drop for TracekitGuard {
+    /// Shut down, then say on standard error what was lost, if anything
+    /// was ([`SpanCounters::summary_line`]).
     fn drop(&mut self) {
         if !self.shut_down {
             let _ = self.tracekit.shutdown();
+            if let Some(line) = self.tracekit.counters().summary_line() {
+                eprintln!("{line}");
+            }
         }
     }
 }

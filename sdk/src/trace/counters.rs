@@ -38,8 +38,8 @@ impl StripedCounter {
 
 /// A snapshot of a provider's span counters.
 ///
-/// At any quiescent point (after `force_flush` or `shutdown`),
-/// `exported + dropped_queue_full + dropped_export_failed` equals the
+/// At any quiescent point (after `force_flush`, or once `shutdown` has
+/// returned, even when it timed out), `exported + dropped()` equals the
 /// sampled spans ended into exporting processors.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SpanCounters {
@@ -55,12 +55,44 @@ pub struct SpanCounters {
     pub dropped_export_failed: u64,
     /// Export calls that failed.
     pub export_failures: u64,
+    /// Spans still queued or being exported when shutdown ran out of time
+    /// (a collector that never answers, say): given up and counted here.
+    pub dropped_at_shutdown: u64,
 }
 
 impl SpanCounters {
     /// All spans dropped for any reason.
     pub fn dropped(&self) -> u64 {
-        self.dropped_queue_full + self.dropped_export_failed
+        self.dropped_queue_full + self.dropped_export_failed + self.dropped_at_shutdown
+    }
+
+    /// One line with the totals when anything was dropped or an export
+    /// failed, for the end of the program; `None` when all went well.
+    ///
+    /// ```
+    /// use tracekit::SpanCounters;
+    ///
+    /// let fine = SpanCounters { ended: 10, exported: 10, ..SpanCounters::default() };
+    /// assert_eq!(fine.summary_line(), None);
+    /// let lossy = SpanCounters { ended: 10, exported: 7, dropped_queue_full: 3, ..fine };
+    /// assert_eq!(
+    ///     lossy.summary_line().as_deref(),
+    ///     Some("tracekit: 10 spans ended, 7 exported, 3 dropped (3 queue full, 0 export failed, 0 at shutdown), 0 failed exports")
+    /// );
+    /// ```
+    pub fn summary_line(&self) -> Option<String> {
+        (self.dropped() > 0 || self.export_failures > 0).then(|| {
+            format!(
+                "tracekit: {} spans ended, {} exported, {} dropped ({} queue full, {} export failed, {} at shutdown), {} failed exports",
+                self.ended,
+                self.exported,
+                self.dropped(),
+                self.dropped_queue_full,
+                self.dropped_export_failed,
+                self.dropped_at_shutdown,
+                self.export_failures
+            )
+        })
     }
 }
 
@@ -71,6 +103,7 @@ pub(crate) struct ExportCounters {
     pub(crate) dropped_queue_full: StripedCounter,
     pub(crate) dropped_export_failed: AtomicU64,
     pub(crate) export_failures: AtomicU64,
+    pub(crate) dropped_at_shutdown: AtomicU64,
 }
 
 impl ExportCounters {
@@ -91,6 +124,7 @@ impl ExportCounters {
         snapshot.dropped_queue_full += self.dropped_queue_full.get();
         snapshot.dropped_export_failed += self.dropped_export_failed.load(Ordering::Relaxed);
         snapshot.export_failures += self.export_failures.load(Ordering::Relaxed);
+        snapshot.dropped_at_shutdown += self.dropped_at_shutdown.load(Ordering::Relaxed);
     }
 }
 

@@ -16,6 +16,7 @@
 //! a channel the caller waits on with a deadline, so neither can deadlock,
 //! whatever runtime (if any) the caller runs on.
 
+use super::loss_report::{LossLine, LossReport};
 use super::{ExportSink, ProcessorError, SinkExporter, SpanProcessor};
 use crate::env::{parse_millis, parse_u64, EnvSource};
 use crate::trace::counters::{ExportCounters, SpanCounters};
@@ -26,7 +27,7 @@ use crossbeam_utils::CachePadded;
 use opentelemetry_sdk::trace::SpanExporter;
 use opentelemetry_sdk::Resource;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -111,6 +112,30 @@ struct Shared {
     overflowed: CachePadded<AtomicBool>,
     is_shutdown: AtomicBool,
     batch_size: usize,
+    /// Spans taken from the queue and handed to the exporter whose export
+    /// has not concluded. Whoever swaps it to zero counts them: the worker
+    /// once the export returns, or a shutdown that ran out of time.
+    inflight: AtomicU64,
+    /// Held while a batch moves from the queue into `inflight` (by the
+    /// worker, once per batch) and while a timed-out shutdown counts what
+    /// is left: no span is then between the two, uncounted.
+    accounting: Mutex<()>,
+}
+
+impl Shared {
+    /// Count every span still queued or in an unfinished export as dropped
+    /// at shutdown, and empty the queue.
+    fn give_up_unexported(&self) {
+        let _accounting = self.accounting.lock();
+        let mut given_up = self.inflight.swap(0, Ordering::AcqRel);
+        while let Some(span) = self.queue.pop() {
+            span.discard();
+            given_up += 1;
+        }
+        self.counters
+            .dropped_at_shutdown
+            .fetch_add(given_up, Ordering::Relaxed);
+    }
 }
 
 /// Queues sampled spans and exports them in batches from its own thread.
@@ -150,6 +175,8 @@ impl BatchSpanProcessor {
             overflowed: CachePadded::new(AtomicBool::new(false)),
             is_shutdown: AtomicBool::new(false),
             batch_size: config.max_export_batch_size,
+            inflight: AtomicU64::new(0),
+            accounting: Mutex::new(()),
         });
         let (tx, rx) = crossbeam_channel::unbounded();
         let (wake_tx, wake_rx) = crossbeam_channel::bounded(1);
@@ -237,10 +264,17 @@ impl SpanProcessor for BatchSpanProcessor {
             return Err(ProcessorError::AlreadyShutdown);
         }
         let result = self.request(|tx| Control::Shutdown(tx, timeout), timeout);
-        if result.is_ok() {
-            if let Some(handle) = self.worker.lock().take() {
-                let _ = handle.join();
+        match result {
+            Ok(()) => {
+                if let Some(handle) = self.worker.lock().take() {
+                    let _ = handle.join();
+                }
             }
+            // The worker is still busy (an export that does not return):
+            // what it has not exported is given up and counted, so the
+            // counters add up once shutdown returns.
+            Err(ProcessorError::Timeout) => self.shared.give_up_unexported(),
+            Err(_) => {}
         }
         result
     }
@@ -329,9 +363,13 @@ struct Worker {
     shared: Arc<Shared>,
     sink: Box<dyn ExportSink>,
     config: BatchConfig,
-    /// Whether the last export failed: failures are reported once per run
-    /// of failures, not once per batch.
-    failing: bool,
+    /// Spans dropped on a full queue, as told on standard error.
+    queue_losses: LossReport,
+    /// Failed exports, as told on standard error (a run ends when an
+    /// export succeeds).
+    export_losses: LossReport,
+    /// The last export error, for the summaries.
+    last_error: String,
     /// Whether the machine has more than one CPU (see [`BatchWait`]).
     spin: bool,
 }
@@ -342,7 +380,9 @@ impl Worker {
             shared,
             sink,
             config,
-            failing: false,
+            queue_losses: LossReport::default(),
+            export_losses: LossReport::default(),
+            last_error: String::new(),
             spin: std::thread::available_parallelism().is_ok_and(|n| n.get() > 1),
         }
     }
@@ -401,6 +441,7 @@ impl Worker {
                 Ok(Some(Control::SetResource(resource))) => self.sink.set_resource(&resource),
                 Err(RecvTimeoutError::Timeout) => {
                     self.drain();
+                    self.report_losses();
                     deadline = Instant::now() + self.config.scheduled_delay;
                 }
                 Err(RecvTimeoutError::Disconnected) => {
@@ -469,35 +510,90 @@ impl Worker {
     }
 
     fn export_one_batch(&mut self) {
-        let mut batch = Vec::with_capacity(
-            self.config
-                .max_export_batch_size
-                .min(self.shared.queue.len()),
-        );
-        while batch.len() < self.config.max_export_batch_size {
-            match self.shared.queue.pop() {
-                Some(span) => batch.push(span.into_span_data()),
-                None => break,
+        let batch = {
+            let _accounting = self.shared.accounting.lock();
+            let mut batch = Vec::with_capacity(
+                self.config
+                    .max_export_batch_size
+                    .min(self.shared.queue.len()),
+            );
+            while batch.len() < self.config.max_export_batch_size {
+                match self.shared.queue.pop() {
+                    Some(span) => batch.push(span.into_span_data()),
+                    None => break,
+                }
             }
-        }
+            self.shared
+                .inflight
+                .store(batch.len() as u64, Ordering::Release);
+            batch
+        };
         if batch.is_empty() {
             return;
         }
-        let n = batch.len();
         let result = self.sink.export(batch);
+        // Zero: a shutdown that ran out of time counted these already.
+        let n = self.shared.inflight.swap(0, Ordering::AcqRel) as usize;
+        if n == 0 {
+            return;
+        }
         self.shared.counters.record_export(n, result.is_ok());
         match result {
-            Err(e) if !self.failing => {
-                self.failing = true;
-                eprintln!(
-                    "tracekit: span export failed ({e}); {n} spans dropped. Further failures \
-                     are only counted (TracerProvider::counters) until an export succeeds"
-                );
+            Err(e) => self.last_error = e.to_string(),
+            Ok(()) => {
+                if let Some(LossLine::Stopped { total, .. }) = self.export_losses.stop() {
+                    eprintln!(
+                        "tracekit: span export succeeded again ({total} failed exports in all)"
+                    );
+                }
             }
-            Ok(()) if self.failing => {
-                self.failing = false;
-                eprintln!("tracekit: span export succeeded again");
-            }
+        }
+        self.report_losses();
+    }
+
+    /// Tell standard error about spans lost since the last look: the
+    /// first loss of a run at once, then at most one summary a minute,
+    /// and one line when the run ends (see `loss_report`).
+    fn report_losses(&mut self) {
+        let now = Instant::now();
+        let mut counters = SpanCounters::default();
+        self.shared.counters.add_to(&mut counters);
+        let queue = self
+            .queue_losses
+            .observe(now, counters.dropped_queue_full)
+            .or_else(|| self.queue_losses.stop_if_quiet(now));
+        match queue {
+            Some(LossLine::First { new, .. }) => eprintln!(
+                "tracekit: the span queue is full ({} spans, OTEL_BSP_MAX_QUEUE_SIZE): {new} \
+                 spans dropped. Raise OTEL_BSP_MAX_QUEUE_SIZE or sample fewer spans \
+                 (OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG); TracerProvider::counters() \
+                 counts them, and further drops are summarised at most once a minute",
+                self.config.max_queue_size
+            ),
+            Some(LossLine::Summary { new, total, since }) => eprintln!(
+                "tracekit: {new} more spans dropped on a full queue in the last {} s \
+                 ({total} in all)",
+                since.as_secs()
+            ),
+            Some(LossLine::Stopped { total, .. }) => eprintln!(
+                "tracekit: the span queue keeps up again ({total} spans dropped on a full \
+                 queue in all)"
+            ),
+            None => {}
+        }
+        let error = &self.last_error;
+        let failed_spans = counters.dropped_export_failed;
+        match self.export_losses.observe(now, counters.export_failures) {
+            Some(LossLine::First { .. }) => eprintln!(
+                "tracekit: span export failed ({error}); {failed_spans} spans dropped. \
+                 Further failures are summarised at most once a minute until an export \
+                 succeeds (TracerProvider::counters() counts them)"
+            ),
+            Some(LossLine::Summary { new, total, since }) => eprintln!(
+                "tracekit: {new} more span exports failed in the last {} s ({total} in all, \
+                 {failed_spans} spans dropped); last error: {error}",
+                since.as_secs()
+            ),
             _ => {}
         }
     }

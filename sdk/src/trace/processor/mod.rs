@@ -8,6 +8,7 @@
 
 mod batch;
 mod export_sink;
+mod loss_report;
 mod simple;
 
 pub use batch::{BatchConfig, BatchSpanProcessor};
