@@ -18,6 +18,7 @@ use crate::trace::{
     BatchConfig, BatchSpanProcessor, ProcessorError, SpanCounters, SpanLimits, SpanProcessor,
     Tracer, TracerProvider,
 };
+use opentelemetry::metrics::MeterProvider;
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::trace::SpanExporter;
@@ -78,6 +79,7 @@ pub struct TracekitBuilder {
     batch: Option<BatchConfig>,
     processors: Vec<Box<dyn SpanProcessor>>,
     exporters: Vec<Box<dyn ExportSink>>,
+    meter_provider: Option<Arc<dyn MeterProvider + Send + Sync>>,
     fallback_exporters: Vec<ExporterKind>,
     propagator: Option<Box<dyn TextMapPropagator + Send + Sync>>,
     env: Box<dyn EnvSource>,
@@ -108,6 +110,7 @@ impl Default for TracekitBuilder {
             batch: None,
             processors: Vec::new(),
             exporters: Vec::new(),
+            meter_provider: None,
             fallback_exporters: vec![ExporterKind::Otlp],
             propagator: None,
             env: Box::new(ProcessEnv),
@@ -258,6 +261,20 @@ impl TracekitBuilder {
         self
     }
 
+    /// Record tracekit's own metrics (spans started and live, queue size
+    /// and capacity, spans processed, exported and in flight, export
+    /// durations; see [`TracerProvider::register_self_metrics`]) on this
+    /// meter provider. The default is the global one as it is when the
+    /// pipeline is built: install a meter provider before `init()`, or give
+    /// it here.
+    pub fn meter_provider(
+        mut self,
+        meter_provider: impl MeterProvider + Send + Sync + 'static,
+    ) -> Self {
+        self.meter_provider = Some(Arc::new(meter_provider));
+        self
+    }
+
     /// How long dropping the guard waits for the final export.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
@@ -346,8 +363,13 @@ impl TracekitBuilder {
                 builder = builder.with_span_processor(BatchSpanProcessor::from_sink(sink, batch));
             }
         }
+        let provider = builder.build();
+        match &self.meter_provider {
+            Some(meter_provider) => provider.register_self_metrics(meter_provider.as_ref()),
+            None => provider.register_self_metrics(&*opentelemetry::global::meter_provider()),
+        }
         Tracekit {
-            provider: builder.build(),
+            provider,
             propagator,
             redactor,
             shutdown_timeout: self.shutdown_timeout,

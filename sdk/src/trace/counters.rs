@@ -55,8 +55,9 @@ pub struct SpanCounters {
     pub dropped_export_failed: u64,
     /// Export calls that failed.
     pub export_failures: u64,
-    /// Spans still queued or being exported when shutdown ran out of time
-    /// (a collector that never answers, say): given up and counted here.
+    /// Spans given up at shutdown: ended after the processor shut down, or
+    /// still queued or being exported when shutdown ran out of time (a
+    /// collector that never answers, say).
     pub dropped_at_shutdown: u64,
 }
 

@@ -10,6 +10,7 @@ mod origin;
 pub mod processor;
 mod provider;
 mod record_pool;
+mod self_metrics;
 pub(crate) mod span;
 mod tracer;
 

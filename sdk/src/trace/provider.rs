@@ -9,8 +9,10 @@ use super::limits::SpanLimits;
 use super::processor::{
     BatchConfig, BatchSpanProcessor, ProcessorError, SimpleSpanProcessor, SpanProcessor,
 };
+use super::self_metrics;
 use super::span::Span;
 use super::tracer::Tracer;
+use opentelemetry::metrics::MeterProvider;
 use opentelemetry::{Context, InstrumentationScope};
 use opentelemetry_sdk::trace::SpanExporter;
 use opentelemetry_sdk::Resource;
@@ -34,6 +36,14 @@ pub(crate) struct ProviderInner {
     pub(crate) resource: Resource,
     pub(crate) started: StripedCounter,
     pub(crate) ended: StripedCounter,
+    /// Whether spans that are not recorded are counted (set once a meter
+    /// provider collects the SDK's own metrics; see `self_metrics`).
+    pub(crate) count_unrecorded: AtomicBool,
+    /// Spans not recorded (`DROP`), counted while `count_unrecorded`.
+    pub(crate) not_recorded: StripedCounter,
+    /// Recording spans not sampled (`RECORD_ONLY`), counted while
+    /// `count_unrecorded`.
+    pub(crate) record_only: StripedCounter,
     pub(crate) is_shutdown: AtomicBool,
     /// `OTEL_SDK_DISABLED`: spans never record, context still propagates.
     pub(crate) disabled: bool,
@@ -65,6 +75,26 @@ impl ProviderInner {
                 last.on_end(span);
             }
             None => drop(span),
+        }
+    }
+
+    /// An unsampled span started (`record_only`: recorded all the same):
+    /// counted only while the SDK's own metrics are collected, so that
+    /// the check is all it costs otherwise.
+    #[inline]
+    pub(crate) fn note_unsampled(&self, record_only: bool) {
+        if self.count_unrecorded.load(Ordering::Relaxed) {
+            self.count_unsampled(record_only);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn count_unsampled(&self, record_only: bool) {
+        if record_only {
+            self.record_only.incr();
+        } else {
+            self.not_recorded.incr();
         }
     }
 
@@ -178,6 +208,31 @@ impl TracerProvider {
     /// The sampler's description.
     pub fn sampler_description(&self) -> String {
         self.inner.sampler.description()
+    }
+
+    /// Record the SDK's own metrics through `meter_provider`, as the
+    /// semantic conventions define them: `otel.sdk.span.started` and
+    /// `otel.sdk.span.live`, and for each batch processor
+    /// `otel.sdk.processor.span.queue.size`, `…queue.capacity`,
+    /// `…processed` and the exporter's `otel.sdk.exporter.span.inflight`,
+    /// `…span.exported` and `otel.sdk.exporter.operation.duration`.
+    /// [`init`](crate::init) does this with the global meter provider (or
+    /// the one given to the builder). The instruments read counters tracekit
+    /// keeps anyway; a meter provider that never collects costs nothing.
+    ///
+    /// ```
+    /// use opentelemetry::global;
+    /// use tracekit::TracerProvider;
+    ///
+    /// let provider = TracerProvider::builder().build();
+    /// provider.register_self_metrics(&*global::meter_provider());
+    /// ```
+    pub fn register_self_metrics(&self, meter_provider: &dyn MeterProvider) {
+        let meter = self_metrics::meter(meter_provider);
+        self_metrics::register_span_instruments(&meter, Arc::downgrade(&self.inner));
+        for (index, processor) in self.inner.processors.iter().enumerate() {
+            processor.register_metrics(&meter, index);
+        }
     }
 
     /// A snapshot of the span counters, summed over all processors.
@@ -324,6 +379,9 @@ impl TracerProviderBuilder {
                 resource: self.resource,
                 started: StripedCounter::default(),
                 ended: StripedCounter::default(),
+                count_unrecorded: AtomicBool::new(false),
+                not_recorded: StripedCounter::default(),
+                record_only: StripedCounter::default(),
                 is_shutdown: AtomicBool::new(false),
                 disabled: self.disabled,
             }),

@@ -145,8 +145,12 @@ impl Tracer {
         let span_context = SpanContext::new(trace_id, span_id, flags, false, trace_state);
 
         if result.decision == SamplingDecision::Drop {
+            provider.note_unsampled(false);
             release_attributes(result.attributes);
             return Decision::Drop(span_context);
+        }
+        if result.decision == SamplingDecision::RecordOnly {
+            provider.note_unsampled(true);
         }
         Decision::Record {
             span_context,

@@ -21,14 +21,22 @@ use super::{ExportSink, ProcessorError, SinkExporter, SpanProcessor};
 use crate::env::{parse_millis, parse_u64, EnvSource};
 use crate::trace::counters::{ExportCounters, SpanCounters};
 use crate::trace::finished_span::FinishedSpan;
+use crate::trace::self_metrics::{self, SPAN_UNIT};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::CachePadded;
+use opentelemetry::metrics::{Histogram, Meter};
+use opentelemetry::KeyValue;
 use opentelemetry_sdk::trace::SpanExporter;
 use opentelemetry_sdk::Resource;
+use opentelemetry_semantic_conventions::metric::{
+    OTEL_SDK_EXPORTER_OPERATION_DURATION, OTEL_SDK_EXPORTER_SPAN_EXPORTED,
+    OTEL_SDK_EXPORTER_SPAN_INFLIGHT, OTEL_SDK_PROCESSOR_SPAN_PROCESSED,
+    OTEL_SDK_PROCESSOR_SPAN_QUEUE_CAPACITY, OTEL_SDK_PROCESSOR_SPAN_QUEUE_SIZE,
+};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -120,6 +128,9 @@ struct Shared {
     /// worker, once per batch) and while a timed-out shutdown counts what
     /// is left: no span is then between the two, uncounted.
     accounting: Mutex<()>,
+    /// `otel.sdk.exporter.operation.duration` and its attributes, once
+    /// metrics are registered.
+    export_duration: OnceLock<(Histogram<f64>, Vec<KeyValue>)>,
 }
 
 impl Shared {
@@ -177,6 +188,7 @@ impl BatchSpanProcessor {
             batch_size: config.max_export_batch_size,
             inflight: AtomicU64::new(0),
             accounting: Mutex::new(()),
+            export_duration: OnceLock::new(),
         });
         let (tx, rx) = crossbeam_channel::unbounded();
         let (wake_tx, wake_rx) = crossbeam_channel::bounded(1);
@@ -229,7 +241,10 @@ impl SpanProcessor for BatchSpanProcessor {
         }
         let shared = &*self.shared;
         if shared.is_shutdown.load(Ordering::Relaxed) {
-            shared.counters.dropped_queue_full.incr();
+            shared
+                .counters
+                .dropped_at_shutdown
+                .fetch_add(1, Ordering::Relaxed);
             span.discard();
             return;
         }
@@ -286,6 +301,91 @@ impl SpanProcessor for BatchSpanProcessor {
     fn add_counters(&self, counters: &mut SpanCounters) {
         self.shared.counters.add_to(counters);
     }
+
+    fn register_metrics(&self, meter: &Meter, index: usize) {
+        register_metrics(meter, &self.shared, index);
+    }
+}
+
+/// The counters of `shared`, if the processor still exists.
+fn counters_of(shared: &Weak<Shared>) -> Option<(Arc<Shared>, SpanCounters)> {
+    let shared = shared.upgrade()?;
+    let mut counters = SpanCounters::default();
+    shared.counters.add_to(&mut counters);
+    Some((shared, counters))
+}
+
+/// The processor's and its exporter's instruments (see
+/// `self_metrics`): queue size and capacity, spans processed (`error.type`
+/// `queue_full` or `already_shutdown` for the dropped ones), spans in
+/// flight and exported (`error.type` on failed exports), and each export's
+/// duration.
+fn register_metrics(meter: &Meter, shared: &Arc<Shared>, index: usize) {
+    let processor = self_metrics::component("batching_span_processor", index);
+    let exporter = self_metrics::component("span_exporter", index);
+    let up_down = |name: &'static str, attributes: &[KeyValue], read: fn(&Shared) -> usize| {
+        let (weak, attributes) = (Arc::downgrade(shared), attributes.to_vec());
+        meter
+            .i64_observable_up_down_counter(name)
+            .with_unit(SPAN_UNIT)
+            .with_callback(move |observer| {
+                if let Some(shared) = weak.upgrade() {
+                    observer.observe(
+                        i64::try_from(read(&shared)).unwrap_or(i64::MAX),
+                        &attributes,
+                    );
+                }
+            })
+            .build()
+    };
+    up_down(OTEL_SDK_PROCESSOR_SPAN_QUEUE_SIZE, &processor, |s| {
+        s.queue.len()
+    });
+    up_down(OTEL_SDK_PROCESSOR_SPAN_QUEUE_CAPACITY, &processor, |s| {
+        s.queue.capacity()
+    });
+    up_down(OTEL_SDK_EXPORTER_SPAN_INFLIGHT, &exporter, |s| {
+        s.inflight.load(Ordering::Relaxed) as usize
+    });
+
+    let (weak, attributes) = (Arc::downgrade(shared), processor.to_vec());
+    let queue_full = self_metrics::with_error(&processor, "queue_full");
+    let already_shutdown = self_metrics::with_error(&processor, "already_shutdown");
+    meter
+        .u64_observable_counter(OTEL_SDK_PROCESSOR_SPAN_PROCESSED)
+        .with_unit(SPAN_UNIT)
+        .with_callback(move |observer| {
+            let Some((shared, c)) = counters_of(&weak) else {
+                return;
+            };
+            // Processed: handed to the exporter, whatever came of it.
+            let submitted =
+                c.exported + c.dropped_export_failed + shared.inflight.load(Ordering::Relaxed);
+            observer.observe(submitted, &attributes);
+            observer.observe(c.dropped_queue_full, &queue_full);
+            observer.observe(c.dropped_at_shutdown, &already_shutdown);
+        })
+        .build();
+
+    let (weak, attributes) = (Arc::downgrade(shared), exporter.to_vec());
+    let failed = self_metrics::with_error(&exporter, self_metrics::EXPORT_FAILED_ERROR_TYPE);
+    meter
+        .u64_observable_counter(OTEL_SDK_EXPORTER_SPAN_EXPORTED)
+        .with_unit(SPAN_UNIT)
+        .with_callback(move |observer| {
+            let Some((_, c)) = counters_of(&weak) else {
+                return;
+            };
+            observer.observe(c.exported, &attributes);
+            observer.observe(c.dropped_export_failed, &failed);
+        })
+        .build();
+
+    let histogram = meter
+        .f64_histogram(OTEL_SDK_EXPORTER_OPERATION_DURATION)
+        .with_unit("s")
+        .build();
+    let _ = shared.export_duration.set((histogram, exporter.to_vec()));
 }
 
 impl Drop for BatchSpanProcessor {
@@ -531,7 +631,20 @@ impl Worker {
         if batch.is_empty() {
             return;
         }
+        let started = self.shared.export_duration.get().map(|_| Instant::now());
         let result = self.sink.export(batch);
+        if let (Some((histogram, attributes)), Some(started)) =
+            (self.shared.export_duration.get(), started)
+        {
+            let seconds = started.elapsed().as_secs_f64();
+            match result {
+                Ok(()) => histogram.record(seconds, attributes),
+                Err(_) => histogram.record(
+                    seconds,
+                    &self_metrics::with_error(attributes, self_metrics::EXPORT_FAILED_ERROR_TYPE),
+                ),
+            }
+        }
         // Zero: a shutdown that ran out of time counted these already.
         let n = self.shared.inflight.swap(0, Ordering::AcqRel) as usize;
         if n == 0 {

@@ -72,4 +72,10 @@ pub trait SpanProcessor: Send + Sync + Debug {
 
     /// Add this processor's counters (exported, dropped, failures).
     fn add_counters(&self, _counters: &mut SpanCounters) {}
+
+    /// Register this processor's own metrics on `meter` (see
+    /// [`TracerProvider::register_self_metrics`](crate::TracerProvider::register_self_metrics));
+    /// `index` is its place among the provider's processors, for its
+    /// `otel.component.name`. Nothing by default.
+    fn register_metrics(&self, _meter: &opentelemetry::metrics::Meter, _index: usize) {}
 }
