@@ -88,6 +88,9 @@ pub struct TracekitBuilder {
     tracing_level: Option<LevelFilter>,
     log_format: Option<LogFormat>,
     redaction: Option<RedactionConfig>,
+    quiet: Option<bool>,
+    #[cfg(feature = "signal")]
+    flush_on_signal: bool,
 }
 
 impl std::fmt::Debug for TracekitBuilder {
@@ -119,6 +122,9 @@ impl Default for TracekitBuilder {
             tracing_level: None,
             log_format: None,
             redaction: None,
+            quiet: None,
+            #[cfg(feature = "signal")]
+            flush_on_signal: false,
         }
     }
 }
@@ -133,16 +139,31 @@ pub fn builder() -> TracekitBuilder {
 /// tracekit spans), the propagator (`OTEL_PROPAGATORS`, default
 /// `tracecontext,baggage`) and a `tracing` subscriber whose layer turns
 /// `tracing` spans (`#[instrument]`) into tracekit spans, with log lines
-/// when `TRACEKIT_LOG_FORMAT` is `text` or `json`. Keep the returned guard
-/// alive: dropping it flushes and shuts down, waiting at most 10 seconds.
+/// when `TRACEKIT_LOG_FORMAT` is `text` or `json`. One line on standard
+/// error says where spans go and how to see them locally
+/// (`TRACEKIT_QUIET=true` or [`TracekitBuilder::quiet`] silences it).
+///
+/// **Bind the guard to a named variable** for as long as the program runs:
+/// `let _guard = tracekit::init();`. Dropping it flushes and shuts down,
+/// waiting at most 10 seconds, and `let _ = tracekit::init();` drops it at
+/// once: nothing is exported after that line.
 ///
 /// ```
 /// # std::env::set_var("OTEL_TRACES_EXPORTER", "none");
-/// let guard = tracekit::init();
+/// let _guard = tracekit::init();
 /// use opentelemetry::trace::Tracer as _;
 /// opentelemetry::global::tracer("example").in_span("work", |_cx| {});
-/// drop(guard);
+/// // `_guard` drops at the end of the scope: the spans are flushed.
 /// ```
+///
+/// Call it once per process. A second call (or a second
+/// [`install`](TracekitBuilder::install)) warns once on standard error and
+/// installs nothing: the first pipeline stays the only one, and the second
+/// guard gives access to it without shutting it down when dropped.
+///
+/// A server stopped by SIGTERM (`docker stop`, Kubernetes) must let `main`
+/// return for the guard to drop: see [`shutdown_signal`](crate::shutdown_signal)
+/// and [`TracekitBuilder::flush_on_signal`].
 pub fn init() -> TracekitGuard {
     builder().install()
 }
@@ -197,8 +218,33 @@ impl TracekitBuilder {
         self
     }
 
-    /// Add an exporter of your own, behind its own batch processor, besides
-    /// the ones `OTEL_TRACES_EXPORTER` selects.
+    /// **Add** an exporter of your own, behind its own batch processor: it
+    /// does not replace the built-in exporters. Those still come from
+    /// `OTEL_TRACES_EXPORTER`, an OTLP endpoint variable, or, when neither
+    /// is set, [`default_exporters`](Self::default_exporters), which is
+    /// OTLP unless changed. To export only to yours by default, add
+    /// `.default_exporters(&[])`:
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// let memory = tracekit::testing::InMemoryExporter::new();
+    /// let empty_env: HashMap<String, String> = HashMap::new();
+    ///
+    /// // Added to the OTLP default.
+    /// let both = tracekit::builder()
+    ///     .with_env(empty_env.clone())
+    ///     .with_exporter(memory.clone())
+    ///     .build();
+    /// assert!(both.export_summary().starts_with("OTLP"));
+    ///
+    /// // Alone.
+    /// let only = tracekit::builder()
+    ///     .with_env(empty_env)
+    ///     .default_exporters(&[])
+    ///     .with_exporter(memory)
+    ///     .build();
+    /// assert_eq!(only.export_summary(), "1 exporter of your own");
+    /// ```
     pub fn with_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
         self.exporters.push(Box::new(SinkExporter(exporter)));
         self
@@ -275,6 +321,39 @@ impl TracekitBuilder {
         self
     }
 
+    /// Whether [`install`](Self::install) stays silent instead of printing
+    /// its one start-up line on standard error (where spans go, and how to
+    /// see spans and logs locally). Default: `TRACEKIT_QUIET`, else `false`.
+    /// Warnings are printed either way.
+    ///
+    /// ```
+    /// # std::env::set_var("OTEL_TRACES_EXPORTER", "none");
+    /// let _guard = tracekit::builder().quiet(true).install();
+    /// ```
+    pub fn quiet(mut self, quiet: bool) -> Self {
+        self.quiet = Some(quiet);
+        self
+    }
+
+    /// For programs without a graceful-shutdown hook (workers, jobs,
+    /// servers that do not use [`shutdown_signal`](crate::shutdown_signal)):
+    /// on the first SIGTERM or SIGINT, flush and shut down (within the
+    /// [shutdown timeout](Self::shutdown_timeout)), then exit the process
+    /// with status 128 + the signal number (143 for SIGTERM, 130 for
+    /// SIGINT). Without it those signals kill the process and every span
+    /// still buffered is lost. Do not combine it with a graceful shutdown
+    /// of your own: the exit would not wait for it.
+    ///
+    /// ```
+    /// # std::env::set_var("OTEL_TRACES_EXPORTER", "none");
+    /// let _guard = tracekit::builder().flush_on_signal().install();
+    /// ```
+    #[cfg(feature = "signal")]
+    pub fn flush_on_signal(mut self) -> Self {
+        self.flush_on_signal = true;
+        self
+    }
+
     /// How long dropping the guard waits for the final export.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
@@ -330,6 +409,10 @@ impl TracekitBuilder {
         if !redactor.is_noop() {
             builder = builder.with_span_transform(redactor.clone());
         }
+        let mut destinations = Vec::new();
+        if !self.processors.is_empty() {
+            destinations.push(count_of_your_own(self.processors.len(), "span processor"));
+        }
         if !disabled {
             for p in self.processors {
                 builder = builder.with_boxed_span_processor(p);
@@ -338,6 +421,15 @@ impl TracekitBuilder {
                 match kind {
                     ExporterKind::Otlp => match OtlpConfig::from_env(env).build_exporter() {
                         Ok(exporter) => {
+                            let config = OtlpConfig::from_env(env);
+                            destinations.insert(
+                                0,
+                                format!(
+                                    "OTLP ({}) at {}",
+                                    config.protocol().as_str(),
+                                    config.endpoint()
+                                ),
+                            );
                             builder = builder.with_batch_exporter_config(exporter, batch);
                         }
                         Err(e) => {
@@ -354,10 +446,14 @@ impl TracekitBuilder {
                             scheduled_delay: batch.scheduled_delay.min(CONSOLE_SCHEDULED_DELAY),
                             ..batch
                         };
+                        destinations.push("the console waterfall on standard output".into());
                         builder =
                             builder.with_batch_exporter_config(ConsoleExporter::new(), config);
                     }
                 }
+            }
+            if !self.exporters.is_empty() {
+                destinations.push(count_of_your_own(self.exporters.len(), "exporter"));
             }
             for sink in self.exporters {
                 builder = builder.with_span_processor(BatchSpanProcessor::from_sink(sink, batch));
@@ -368,17 +464,41 @@ impl TracekitBuilder {
             Some(meter_provider) => provider.register_self_metrics(meter_provider.as_ref()),
             None => provider.register_self_metrics(&*opentelemetry::global::meter_provider()),
         }
+        let export_summary = if disabled {
+            "nowhere: disabled by OTEL_SDK_DISABLED".to_string()
+        } else if destinations.is_empty() {
+            "nowhere: no exporter chosen".to_string()
+        } else {
+            destinations.join(", ")
+        };
         Tracekit {
             provider,
             propagator,
             redactor,
             shutdown_timeout: self.shutdown_timeout,
+            export_summary: Arc::from(export_summary),
         }
     }
 
     /// Build the pipeline and install it globally (tracer provider and
-    /// propagator); see [`init`].
+    /// propagator); see [`init`]. Once per process: a second call warns
+    /// once, installs nothing and returns a guard to the first pipeline
+    /// that does not shut it down when dropped.
     pub fn install(self) -> TracekitGuard {
+        let mut installed = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(first) = installed.as_ref() {
+            warn_second_install(first);
+            return TracekitGuard {
+                tracekit: first.share(),
+                shut_down: false,
+                owns_pipeline: false,
+            };
+        }
+        let quiet = self
+            .quiet
+            .unwrap_or_else(|| parse_bool(&*self.env, "TRACEKIT_QUIET", "false").unwrap_or(false));
+        #[cfg(feature = "signal")]
+        let flush_on_signal = self.flush_on_signal;
         let tracing_subscriber = self.tracing_subscriber;
         let log_format = self
             .log_format
@@ -394,11 +514,65 @@ impl TracekitBuilder {
         opentelemetry::global::set_text_map_propagator(SharedPropagator(
             tracekit.propagator.clone(),
         ));
+        #[cfg(feature = "signal")]
+        if flush_on_signal {
+            crate::signal::flush_on_signal(tracekit.provider.clone(), tracekit.shutdown_timeout);
+        }
+        if !quiet {
+            eprintln!("{}", startup_line(&tracekit, log_format));
+        }
+        *installed = Some(tracekit.share());
         TracekitGuard {
             tracekit,
             shut_down: false,
+            owns_pipeline: true,
         }
     }
+}
+
+/// The pipeline the first [`TracekitBuilder::install`] installed.
+static INSTALLED: std::sync::Mutex<Option<Tracekit>> = std::sync::Mutex::new(None);
+
+fn count_of_your_own(count: usize, what: &str) -> String {
+    let plural = if count == 1 { "" } else { "s" };
+    format!("{count} {what}{plural} of your own")
+}
+
+/// The one line [`TracekitBuilder::install`] prints on standard error.
+fn startup_line(tracekit: &Tracekit, log_format: LogFormat) -> String {
+    let service = crate::resource::resource_string(tracekit.provider.resource(), "service.name")
+        .unwrap_or_default();
+    let logs = match log_format {
+        LogFormat::Off => "; `tracing` logs are off",
+        _ => "",
+    };
+    format!(
+        "tracekit: service {service:?} sends spans to {}{logs}; to see spans and logs here, \
+         run with OTEL_TRACES_EXPORTER=console TRACEKIT_LOG_FORMAT=text \
+         (TRACEKIT_QUIET=true hides this line)",
+        tracekit.export_summary
+    )
+}
+
+/// A second `init()`: one warning per process.
+fn warn_second_install(first: &Tracekit) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    let service = crate::resource::resource_string(first.provider.resource(), "service.name")
+        .unwrap_or_default();
+    let state = if first.provider.is_shutdown() {
+        " It has been shut down (its guard was dropped), so spans are no longer exported: \
+         keep the first guard alive for the whole program."
+    } else {
+        ""
+    };
+    eprintln!(
+        "tracekit: init()/install() called a second time; tracekit keeps the first pipeline \
+         (service {service:?}) and installs nothing: this call's settings are ignored and \
+         dropping its guard does not shut the first pipeline down.{state}"
+    );
 }
 
 /// The instrumentation scope of spans made from `tracing` spans.
@@ -444,11 +618,11 @@ fn install_tracing_subscriber(tracer: Tracer, level: LevelFilter, log_format: Lo
         .with(crate::layer::layer(tracer).with_filter(level))
         .with(crate::layer::fmt::log_layer(log_format, std::io::stderr).with_filter(level));
     if tracing::subscriber::set_global_default(subscriber).is_err() {
-        warn_invalid(
-            "tracing subscriber",
-            "already set",
-            "another global tracing subscriber is installed",
-            "not installing tracekit's; add tracekit::layer::layer(..) to yours",
+        eprintln!(
+            "tracekit: a global `tracing` subscriber is already set, so tracekit did not install \
+             its own and `tracing` spans (#[instrument]) will not reach tracekit. To compose them, \
+             add `tracekit::layer::layer(guard.tracer(tracekit::TRACING_SCOPE))` to your \
+             subscriber and install with `tracekit::builder().tracing_subscriber(false)`."
         );
     }
 }
@@ -489,6 +663,7 @@ pub struct Tracekit {
     propagator: Arc<dyn TextMapPropagator + Send + Sync>,
     redactor: Arc<Redactor>,
     shutdown_timeout: Duration,
+    export_summary: Arc<str>,
 }
 
 impl std::fmt::Debug for Tracekit {
@@ -500,6 +675,32 @@ impl std::fmt::Debug for Tracekit {
 }
 
 impl Tracekit {
+    /// The same pipeline, shared.
+    fn share(&self) -> Tracekit {
+        Tracekit {
+            provider: self.provider.clone(),
+            propagator: Arc::clone(&self.propagator),
+            redactor: Arc::clone(&self.redactor),
+            shutdown_timeout: self.shutdown_timeout,
+            export_summary: Arc::clone(&self.export_summary),
+        }
+    }
+
+    /// Where spans go, in words: `OTLP (http/protobuf) at
+    /// http://localhost:4318/v1/traces`, `the console waterfall on standard
+    /// output`, exporters and processors of your own, or `nowhere: ...`.
+    /// [`TracekitBuilder::install`]'s start-up line shows it.
+    ///
+    /// ```
+    /// let tk = tracekit::builder()
+    ///     .with_env([("OTEL_TRACES_EXPORTER", "console")])
+    ///     .build();
+    /// assert_eq!(tk.export_summary(), "the console waterfall on standard output");
+    /// ```
+    pub fn export_summary(&self) -> &str {
+        &self.export_summary
+    }
+
     /// The tracer provider.
     pub fn provider(&self) -> &TracerProvider {
         &self.provider
@@ -533,11 +734,24 @@ impl Tracekit {
 
 /// Keeps tracekit running; dropping it flushes and shuts down within the
 /// shutdown timeout (10 s by default), from any thread or async runtime.
-#[must_use = "dropping the guard shuts tracing down"]
+///
+/// Bind it to a named variable that lives as long as the program:
+/// `let _guard = tracekit::init();`. `let _ = tracekit::init();` drops it
+/// on that very line, and nothing is exported afterwards. The guard of a
+/// second `init()` (see [`init`]) does not own the pipeline: dropping it
+/// does nothing and [`shutdown`](Self::shutdown) only flushes.
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// tracekit::init(); // error: the guard must be used (bound)
+/// ```
+#[must_use = "bind the guard for as long as the program runs: `let _guard = tracekit::init();` \
+              (`let _ = ...` drops it at once: tracekit shuts down and exports nothing)"]
 #[derive(Debug)]
 pub struct TracekitGuard {
     tracekit: Tracekit,
     shut_down: bool,
+    owns_pipeline: bool,
 }
 
 impl TracekitGuard {
@@ -574,10 +788,14 @@ impl TracekitGuard {
     }
 
     /// Shut down now and report how it went (dropping the guard does the
-    /// same silently).
+    /// same silently). The guard of a second `init()` only flushes.
     pub fn shutdown(mut self) -> Result<(), ProcessorError> {
         self.shut_down = true;
-        self.tracekit.shutdown()
+        if self.owns_pipeline {
+            self.tracekit.shutdown()
+        } else {
+            self.force_flush()
+        }
     }
 }
 
@@ -585,7 +803,7 @@ impl Drop for TracekitGuard {
     /// Shut down, then say on standard error what was lost, if anything
     /// was ([`SpanCounters::summary_line`]).
     fn drop(&mut self) {
-        if !self.shut_down {
+        if self.owns_pipeline && !self.shut_down {
             let _ = self.tracekit.shutdown();
             if let Some(line) = self.tracekit.counters().summary_line() {
                 eprintln!("{line}");

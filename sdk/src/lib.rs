@@ -9,6 +9,44 @@
 //! README's table) and installs the provider, the propagator and the
 //! `tracing` subscriber; the returned guard flushes on drop.
 //!
+//! **Bind the guard**: `let _guard = tracekit::init();` keeps tracekit
+//! running until the end of the scope. `let _ = tracekit::init();` drops the
+//! guard on that same line: tracekit shuts down at once and exports
+//! nothing. A server stopped by SIGTERM (`docker stop`, Kubernetes) only
+//! drops it if `main` returns: give the server's graceful shutdown
+//! [`shutdown_signal()`], or, without such a hook, opt in to
+//! [`TracekitBuilder::flush_on_signal`].
+//!
+//! ```no_run
+//! #[tokio::main]
+//! async fn main() {
+//!     let _guard = tracekit::init();
+//!     let app = axum::Router::new().route("/", axum::routing::get(|| async { "hello" }));
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await.unwrap();
+//!     axum::serve(listener, app)
+//!         .with_graceful_shutdown(tracekit::shutdown_signal())
+//!         .await
+//!         .unwrap();
+//! } // `_guard` drops here: buffered spans are exported
+//! ```
+//!
+//! **One dependency.** The samplers ([`samplers`], the
+//! `tracekit-samplers` crate) and propagators ([`propagators`], the
+//! `tracekit-propagators` crate) are re-exported, so a service needs
+//! `tracekit` plus its framework's integration crate:
+//!
+//! ```
+//! use tracekit::samplers::{ParentBased, TraceIdRatioBased};
+//! use tracekit::propagators::TraceContextPropagator;
+//!
+//! # std::env::set_var("OTEL_TRACES_EXPORTER", "none");
+//! let _guard = tracekit::builder()
+//!     .service_name("checkout")
+//!     .sampler(ParentBased::new(TraceIdRatioBased::new(0.25)))
+//!     .propagator(TraceContextPropagator::new())
+//!     .install();
+//! ```
+//!
 //! **The application never waits for telemetry.** Starting a span decides
 //! parent, ids (a per-thread generator), sampling ([`tracekit_samplers`])
 //! and flags without locks; a dropped span allocates nothing. Time comes from
@@ -55,8 +93,19 @@ mod init;
 pub mod layer;
 pub mod redaction;
 pub mod resource;
+#[cfg(feature = "signal")]
+mod signal;
 pub mod testing;
 pub mod trace;
+
+#[cfg(feature = "signal")]
+pub use signal::shutdown_signal;
+/// The propagators (`tracekit-propagators`): W3C Trace Context and Baggage,
+/// B3, Jaeger, composite, `OTEL_PROPAGATORS`.
+pub use tracekit_propagators as propagators;
+/// The samplers (`tracekit-samplers`): ParentBased, ratio, rate-limiting,
+/// reservoir, rule-based, `OTEL_TRACES_SAMPLER`.
+pub use tracekit_samplers as samplers;
 
 pub use init::{
     builder, init, parse_traces_exporter, ExporterKind, Tracekit, TracekitBuilder, TracekitGuard,

@@ -103,30 +103,6 @@ fn app(client: ClientWithMiddleware) -> Router {
         .layer(tracekit_axum::layer())
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(_) => {
-                    let _ = interrupt.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
-    }
-}
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let port = match parse_port(std::env::args().skip(1)) {
@@ -163,7 +139,9 @@ async fn main() {
         .unwrap_or_else(|_| format!("127.0.0.1:{port}"));
     println!("w3c-test-service listening on http://{address}");
     if let Err(e) = axum::serve(listener, app(client))
-        .with_graceful_shutdown(shutdown_signal())
+        // SIGTERM (`docker stop`) or Ctrl-C: stop serving, then drop the
+        // guard below, which exports the spans still buffered.
+        .with_graceful_shutdown(tracekit::shutdown_signal())
         .await
     {
         eprintln!("w3c-test-service: {e}");

@@ -12,12 +12,17 @@
 //!
 //! #[tokio::main]
 //! async fn main() {
-//!     let _guard = tracekit::init();
+//!     let _guard = tracekit::init(); // bound: dropped when main returns
 //!     let app = Router::new()
 //!         .route("/users/{id}", get(user))
 //!         .layer(tracekit_axum::layer());
 //!     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await.unwrap();
-//!     axum::serve(listener, app).await.unwrap();
+//!     axum::serve(listener, app)
+//!         // SIGTERM (`docker stop`) or Ctrl-C stops the server, main
+//!         // returns and the guard flushes the buffered spans.
+//!         .with_graceful_shutdown(tracekit::shutdown_signal())
+//!         .await
+//!         .unwrap();
 //! }
 //! ```
 //!

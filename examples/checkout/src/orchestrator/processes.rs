@@ -69,6 +69,9 @@ impl ServiceProcess {
         for var in NOT_INHERITED {
             command.env_remove(var);
         }
+        // The demo says where its traces go; five start-up lines from
+        // tracekit would only repeat it.
+        command.env("TRACEKIT_QUIET", "true");
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::inherit())

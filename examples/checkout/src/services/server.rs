@@ -67,29 +67,12 @@ async fn wait_for_stop(mut stopped: watch::Receiver<bool>) {
 }
 
 /// SIGINT (Ctrl-C in the demo's terminal reaches every service) and
-/// SIGTERM (`docker stop`, `kill`).
+/// SIGTERM (`docker stop`, `kill`), through `tracekit::shutdown_signal()`:
+/// once the server has stopped, [`run`](super::run) flushes the spans.
 fn spawn_signal_watch(stop: Arc<watch::Sender<bool>>) {
+    let signal = tracekit::shutdown_signal();
     tokio::spawn(async move {
-        let interrupt = tokio::signal::ctrl_c();
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            match signal(SignalKind::terminate()) {
-                Ok(mut terminate) => {
-                    tokio::select! {
-                        _ = interrupt => {}
-                        _ = terminate.recv() => {}
-                    }
-                }
-                Err(_) => {
-                    let _ = interrupt.await;
-                }
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = interrupt.await;
-        }
+        signal.await;
         stop.send_replace(true);
     });
 }

@@ -106,6 +106,31 @@ fn find_attribute(
         .map(convert::any_value_text)
 }
 
+/// Send SIGTERM to `child`, as `docker stop` or Kubernetes would (through
+/// the `kill` command). Unix only.
+///
+/// ```
+/// # #[cfg(unix)] {
+/// let mut child = std::process::Command::new("sleep").arg("60").spawn().unwrap();
+/// tracekit::testing::receiver::terminate(&child).unwrap();
+/// assert!(!child.wait().unwrap().success());
+/// # }
+/// ```
+#[cfg(unix)]
+pub fn terminate(child: &std::process::Child) -> io::Result<()> {
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "kill -TERM {}: {status}",
+            child.id()
+        )))
+    }
+}
+
 impl OtlpReceiver {
     /// Bind both ports and start serving.
     pub fn start() -> io::Result<Self> {
@@ -172,6 +197,35 @@ impl OtlpReceiver {
             ),
             ("OTEL_EXPORTER_OTLP_ENDPOINT".to_string(), endpoint),
         ])
+    }
+
+    /// A command running `program` the way a service stopped by SIGTERM is
+    /// tested: a clean environment but for `OTEL_EXPORTER_OTLP_ENDPOINT`
+    /// (this receiver, OTLP/HTTP) and `OTEL_BSP_SCHEDULE_DELAY` of an hour,
+    /// so that every span is still buffered until the program flushes, with
+    /// standard output and error piped. Stop the child with [`terminate`].
+    ///
+    /// ```
+    /// # #[cfg(unix)] {
+    /// let receiver = tracekit::testing::receiver::OtlpReceiver::start().unwrap();
+    /// let output = receiver
+    ///     .command("/bin/sh")
+    ///     .args(["-c", "echo $OTEL_EXPORTER_OTLP_ENDPOINT"])
+    ///     .output()
+    ///     .unwrap();
+    /// let printed = String::from_utf8_lossy(&output.stdout);
+    /// assert_eq!(printed.trim(), receiver.http_endpoint());
+    /// # }
+    /// ```
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+        let mut command = std::process::Command::new(program);
+        command
+            .env_clear()
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", self.http_endpoint())
+            .env("OTEL_BSP_SCHEDULE_DELAY", "3600000")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        command
     }
 
     /// Answer the next requests (on either transport) with these responses,
