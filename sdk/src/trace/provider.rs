@@ -36,17 +36,38 @@ pub(crate) struct ProviderInner {
     pub(crate) resource: Resource,
     pub(crate) started: StripedCounter,
     pub(crate) ended: StripedCounter,
-    /// Whether spans that are not recorded are counted (set once a meter
-    /// provider collects the SDK's own metrics; see `self_metrics`).
-    pub(crate) count_unrecorded: AtomicBool,
-    /// Spans not recorded (`DROP`), counted while `count_unrecorded`.
-    pub(crate) not_recorded: StripedCounter,
-    /// Recording spans not sampled (`RECORD_ONLY`), counted while
-    /// `count_unrecorded`.
-    pub(crate) record_only: StripedCounter,
+    /// Unsampled spans, counted for the SDK's own metrics (apart, so that
+    /// the provider's hot fields keep their places).
+    pub(crate) unsampled: Box<UnsampledCounts>,
     pub(crate) is_shutdown: AtomicBool,
     /// `OTEL_SDK_DISABLED`: spans never record, context still propagates.
     pub(crate) disabled: bool,
+}
+
+/// Spans started unsampled, counted only once the SDK's own metrics are
+/// collected (see `self_metrics`).
+#[derive(Debug, Default)]
+pub(crate) struct UnsampledCounts {
+    /// Whether counting is on.
+    pub(crate) counting: AtomicBool,
+    /// Spans not recorded (`DROP`).
+    pub(crate) not_recorded: StripedCounter,
+    /// Recording spans not sampled (`RECORD_ONLY`).
+    pub(crate) record_only: StripedCounter,
+}
+
+impl UnsampledCounts {
+    /// Count one unsampled span (`record_only`: recorded all the same);
+    /// out of line, the check in front of it being all the usual path pays.
+    #[cold]
+    #[inline(never)]
+    fn count(&self, record_only: bool) {
+        if record_only {
+            self.record_only.incr();
+        } else {
+            self.not_recorded.incr();
+        }
+    }
 }
 
 impl std::fmt::Debug for ProviderInner {
@@ -83,18 +104,8 @@ impl ProviderInner {
     /// the check is all it costs otherwise.
     #[inline]
     pub(crate) fn note_unsampled(&self, record_only: bool) {
-        if self.count_unrecorded.load(Ordering::Relaxed) {
-            self.count_unsampled(record_only);
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn count_unsampled(&self, record_only: bool) {
-        if record_only {
-            self.record_only.incr();
-        } else {
-            self.not_recorded.incr();
+        if self.unsampled.counting.load(Ordering::Relaxed) {
+            self.unsampled.count(record_only);
         }
     }
 
@@ -379,9 +390,7 @@ impl TracerProviderBuilder {
                 resource: self.resource,
                 started: StripedCounter::default(),
                 ended: StripedCounter::default(),
-                count_unrecorded: AtomicBool::new(false),
-                not_recorded: StripedCounter::default(),
-                record_only: StripedCounter::default(),
+                unsampled: Box::default(),
                 is_shutdown: AtomicBool::new(false),
                 disabled: self.disabled,
             }),

@@ -67,13 +67,13 @@ pub(crate) fn register_span_instruments(meter: &Meter, provider: Weak<ProviderIn
         .with_callback(move |observer| {
             let Some(p) = started.upgrade() else { return };
             // From now on, spans that are not recorded are counted too.
-            p.count_unrecorded.store(true, Ordering::Relaxed);
+            p.unsampled.counting.store(true, Ordering::Relaxed);
             let recorded = p.started.get();
-            let record_only = p.record_only.get().min(recorded);
+            let record_only = p.unsampled.record_only.get().min(recorded);
             let result = |value: &'static str| [KeyValue::new(OTEL_SPAN_SAMPLING_RESULT, value)];
             observer.observe(recorded - record_only, &result("RECORD_AND_SAMPLE"));
             observer.observe(record_only, &result("RECORD_ONLY"));
-            observer.observe(p.not_recorded.get(), &result("DROP"));
+            observer.observe(p.unsampled.not_recorded.get(), &result("DROP"));
         })
         .build();
     meter
