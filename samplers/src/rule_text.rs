@@ -686,7 +686,7 @@ mod tests {
     #[test]
     fn never_panics_on_arbitrary_input() {
         use rand::rngs::SmallRng;
-        use rand::{RngExt, SeedableRng};
+        use rand::{Rng, SeedableRng};
         let alphabet: Vec<char> = "ab=^;&:*[]\",\\() inkdmé0.5_ \n".chars().collect();
         let mut rng = SmallRng::seed_from_u64(3);
         for _ in 0..20_000 {

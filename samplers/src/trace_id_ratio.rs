@@ -223,7 +223,7 @@ mod tests {
     use crate::threshold::MAX_ADJUSTED_COUNT;
     use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceFlags, TraceId, TraceState};
     use rand::rngs::SmallRng;
-    use rand::{RngExt, SeedableRng};
+    use rand::{Rng, SeedableRng};
     use std::str::FromStr;
 
     fn root(id: TraceId) -> SamplingResult {

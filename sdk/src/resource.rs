@@ -154,7 +154,7 @@ fn host_name() -> Option<String> {
 
 /// A random (version 4) UUID for `service.instance.id`.
 fn instance_id() -> String {
-    use rand::Rng;
+    use rand::RngCore;
     let mut rng = rand::rng();
     let mut b = [0u8; 16];
     rng.fill_bytes(&mut b);

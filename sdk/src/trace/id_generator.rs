@@ -8,7 +8,7 @@
 //! holds and new traces carry the random flag.
 
 use opentelemetry::trace::{SpanId, TraceId};
-use rand::Rng as _;
+use rand::RngCore as _;
 use std::cell::Cell;
 
 thread_local! {
