@@ -91,6 +91,7 @@ pub mod env;
 pub mod export;
 mod init;
 pub mod layer;
+pub mod messaging;
 pub mod redaction;
 pub mod resource;
 #[cfg(feature = "signal")]
