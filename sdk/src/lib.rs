@@ -30,6 +30,29 @@
 //! } // `_guard` drops here: buffered spans are exported
 //! ```
 //!
+//! **Your own `tracing` subscriber.** [`init`] installs the global
+//! `tracing` subscriber (tracekit's [`layer`], plus log lines on standard
+//! error when `TRACEKIT_LOG_FORMAT` is `text` or `json`). A process has
+//! one: `tracing_subscriber::fmt().init()` called *after* `init()` panics
+//! with `SetGlobalDefaultError` (a panic in `tracing-subscriber` that
+//! tracekit cannot intercept or reword), and a subscriber set *before* it
+//! makes `init()` print a warning naming the fix. For log lines, set
+//! `TRACEKIT_LOG_FORMAT=text` (or [`TracekitBuilder::log_format`]), which
+//! puts the `trace_id` and `span_id` on each line; for a subscriber of your
+//! own (filters, other layers), compose tracekit's layer into it and tell
+//! tracekit not to install one:
+//!
+//! ```
+//! use tracing_subscriber::layer::SubscriberExt;
+//!
+//! # std::env::set_var("OTEL_TRACES_EXPORTER", "none");
+//! let guard = tracekit::builder().tracing_subscriber(false).install();
+//! let subscriber = tracing_subscriber::registry()
+//!     .with(tracekit::layer::layer(guard.tracer(tracekit::TRACING_SCOPE)))
+//!     .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr));
+//! tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+//! ```
+//!
 //! **One dependency.** The samplers ([`samplers`], the
 //! `tracekit-samplers` crate) and propagators ([`propagators`], the
 //! `tracekit-propagators` crate) are re-exported, so a service needs

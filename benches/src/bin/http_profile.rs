@@ -4,7 +4,15 @@
 //! (`--toggle-collect=http_profile::run_loop*`). The variants:
 //!
 //! - `untraced`: the router alone;
-//! - `tracekit`: tracekit's axum layer, as in `http_overhead`;
+//! - `tracekit`: tracekit's axum layer, as in `http_overhead`, given
+//!   tracekit's tracer and the propagator explicitly;
+//! - `tracekit_global`: the documented form, `tracekit_axum::layer()` with
+//!   the same provider and propagator installed as the global ones (what
+//!   `tracekit::init()` does), so spans go through the API's boxed global
+//!   tracer;
+//! - `tracekit_global_propagator`: the explicit form but with the global
+//!   propagator (the layer builder's default), to tell the cost of the
+//!   global propagator from that of the global tracer;
 //! - `identity`: a layer that does nothing, given to `Router::layer`: what
 //!   axum's wrapping of every route costs any layer;
 //! - `floor`: the least any traced layer does
@@ -13,7 +21,7 @@
 //! - `floor_sdk`: `floor` with an `opentelemetry_sdk` tracer (same sampler,
 //!   batch processor and counting exporter) instead of tracekit's.
 //!
-//! `http_profile <untraced|tracekit|identity|floor|floor_sdk> [iterations]`
+//! `http_profile <untraced|tracekit|tracekit_global|tracekit_global_propagator|identity|floor|floor_sdk> [iterations]`
 
 use axum::body::Body;
 use axum::extract::Path;
@@ -97,6 +105,15 @@ fn main() {
                 .propagator(TraceContextPropagator::new())
                 .build(),
         ),
+        "tracekit_global" => {
+            opentelemetry::global::set_tracer_provider(provider.clone());
+            opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+            routes().layer(tracekit_axum::layer())
+        }
+        "tracekit_global_propagator" => {
+            opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+            routes().layer(tracekit_axum::layer_builder().tracer(tracer).build())
+        }
         "identity" => routes().layer(tower::layer::util::Identity::new()),
         "floor" => routes().layer(FloorLayer::new(tracer)),
         "floor_sdk" => {
@@ -105,7 +122,7 @@ fn main() {
         }
         other => {
             eprintln!(
-                "unknown variant {other:?}: untraced, tracekit, identity, floor or floor_sdk"
+                "unknown variant {other:?}: untraced, tracekit, tracekit_global, tracekit_global_propagator, identity, floor or floor_sdk"
             );
             std::process::exit(2);
         }

@@ -50,6 +50,45 @@
 //! the socket, serve with
 //! `app.into_make_service_with_connect_info::<SocketAddr>()`.
 //!
+//! # Baggage
+//!
+//! The request's context, its remote parent and its `baggage`, is current
+//! while the handler runs, `#[instrument] async fn` handlers included
+//! (their span is created on the first poll, inside the layer):
+//!
+//! ```
+//! use opentelemetry::{baggage::BaggageExt, Context};
+//! use tower::ServiceExt;
+//!
+//! #[tracing::instrument]
+//! async fn items() -> String {
+//!     let tenant = Context::current().baggage().get("tenant").map(|v| v.to_string());
+//!     tenant.unwrap_or_default()
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let _guard = tracekit::builder().default_exporters(&[]).quiet(true).install();
+//! let app = axum::Router::new()
+//!     .route("/items", axum::routing::get(items))
+//!     .layer(tracekit_axum::layer());
+//! let request = http::Request::get("/items")
+//!     .header("baggage", "tenant=acme")
+//!     .body(axum::body::Body::empty())
+//!     .unwrap();
+//! let response = app.oneshot(request).await.unwrap();
+//! let body = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
+//! assert_eq!(body, "acme");
+//! # }
+//! ```
+//!
+//! To send baggage on, run the outgoing call in a context holding it:
+//! `client.get(url).send().with_context(cx).await`, with
+//! `cx = Context::current().with_baggage(..)` and
+//! `opentelemetry::context::FutureExt` (see `tracekit_reqwest`). A guard
+//! from `cx.attach()` dropped before the `.await` does nothing for an
+//! `async fn`, which runs none of its body until first polled.
+//!
 //! [axum]: https://docs.rs/axum
 
 #![warn(missing_docs)]

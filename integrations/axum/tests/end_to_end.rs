@@ -1,6 +1,7 @@
 //! reqwest client → axum service A → reqwest → axum service B, each with
 //! its own tracekit pipeline exporting OTLP to an in-process receiver on
 //! 127.0.0.1; the decoded spans must form one correct trace.
+mod support;
 
 use axum::body::Body;
 use axum::extract::Path;
@@ -14,6 +15,7 @@ use opentelemetry::{Context, KeyValue};
 use reqwest_middleware::ClientWithMiddleware;
 use std::sync::Arc;
 use std::time::Duration;
+use support::{propagator, serve};
 use tokio::sync::Notify;
 use tower_http::catch_panic::CatchPanicLayer;
 use tracekit::testing::receiver::{OtlpReceiver, ReceivedSpan};
@@ -32,11 +34,6 @@ fn pipeline(receiver: &OtlpReceiver, service: &str) -> Tracekit {
         .build()
 }
 
-fn propagator() -> tracekit_propagators::CompositePropagator {
-    // The default set, tracecontext + baggage.
-    tracekit_propagators::from_env_value(None).0
-}
-
 fn client(tk: &Tracekit) -> ClientWithMiddleware {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
@@ -49,15 +46,6 @@ fn client(tk: &Tracekit) -> ClientWithMiddleware {
                 .with_propagator(propagator()),
         )
         .build()
-}
-
-async fn serve(app: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    format!("http://{addr}")
 }
 
 fn service_b(tk: &Tracekit, release: Arc<Notify>) -> Router {

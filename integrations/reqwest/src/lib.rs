@@ -31,6 +31,26 @@
 //! # drop(client);
 //! ```
 //!
+//! Baggage for the next service: send the request in a context holding it,
+//! with `.with_context(cx)` on the future (the middleware reads the
+//! context current when the request is first polled, so a `cx.attach()`
+//! guard dropped before the `.await` would not count):
+//!
+//! ```no_run
+//! use opentelemetry::{baggage::BaggageExt, context::FutureExt, Context, KeyValue};
+//!
+//! # async fn run(client: reqwest_middleware::ClientWithMiddleware) -> Result<(), reqwest_middleware::Error> {
+//! let cx = Context::current().with_baggage([KeyValue::new("tenant", "acme")]);
+//! let response = client
+//!     .get("http://127.0.0.1:8080/items")
+//!     .send()
+//!     .with_context(cx) // sends `baggage: tenant=acme`
+//!     .await?;
+//! # drop(response);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! See [`TracingMiddleware`] for the attributes and status rules.
 //!
 //! [reqwest]: https://docs.rs/reqwest

@@ -17,12 +17,20 @@
 //!   OpenTelemetry API spans started while a `tracing` span is entered are
 //!   its children. Whichever API each piece of code uses, there is one
 //!   trace. The current context is read when the `tracing` span is
-//!   *created*: for an `#[instrument]`ed `async fn` that is when the
-//!   function is called, not when its future is first polled, so wrapping
-//!   the returned future with `.with_context(cx)` gives the span neither
-//!   that parent nor that baggage. Attach `cx` around the call instead
-//!   (`let _guard = cx.attach(); let fut = handler();`) or use
-//!   [`SpanExt::set_parent`].
+//!   *created*. For an `#[instrument]`ed `async fn` that is when its future
+//!   is first polled, not when the function is called (an `async fn` runs
+//!   none of its body, the span's creation included, until polled). So
+//!   a context attached only around the call
+//!   (`let fut = { let _guard = cx.attach(); handler() }; fut.await`) is
+//!   gone before the span exists: the span becomes a new root and
+//!   [`Context::current()`](opentelemetry::Context::current) inside has
+//!   none of `cx`'s baggage. Make `cx` current for every poll instead, with
+//!   [`FutureExt::with_context`](opentelemetry::context::FutureExt::with_context):
+//!   `handler().with_context(cx).await` (or `tokio::spawn(handler().with_context(cx))`).
+//!   The span is then the child of `cx`'s span (a remote parent too), and
+//!   `cx`'s baggage is readable inside the function, in the functions it
+//!   calls and in the requests it sends. [`SpanExt::set_parent`] sets only
+//!   the parent, not the baggage.
 //! * **Root spans start late.** A span without a `tracing` parent starts
 //!   when first needed (entered, given a child or an event, asked for its
 //!   context, closed), with the time it was created as its start time, so
@@ -80,6 +88,39 @@
 //!     let span = tracing::info_span!("request", otel.kind = "server", http.route = "/checkout");
 //!     span.in_scope(|| checkout(42, 3));
 //! });
+//! ```
+//!
+//! # Baggage in an `#[instrument] async fn`
+//!
+//! ```
+//! use opentelemetry::baggage::BaggageExt;
+//! use opentelemetry::context::FutureExt as _;
+//! use opentelemetry::{Context, KeyValue};
+//! use tracing_subscriber::layer::SubscriberExt;
+//!
+//! #[tracing::instrument]
+//! async fn handler() -> String {
+//!     // The baggage of the context the future runs in.
+//!     Context::current().baggage().get("tenant").map(|v| v.to_string()).unwrap_or_default()
+//! }
+//!
+//! let test = tracekit::testing::TestProvider::new();
+//! let subscriber = tracing_subscriber::registry()
+//!     .with(tracekit::layer::layer(test.tracer("shop")));
+//! let _default = tracing::subscriber::set_default(subscriber);
+//! let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+//!
+//! // What a server layer extracts from the request, say.
+//! let cx = Context::current().with_baggage([KeyValue::new("tenant", "acme")]);
+//! // Right: `cx` is current on every poll, the first one (which creates
+//! // the span) included.
+//! assert_eq!(rt.block_on(handler().with_context(cx.clone())), "acme");
+//! // Wrong: the guard is dropped before the future is first polled.
+//! let fut = {
+//!     let _guard = cx.attach();
+//!     handler()
+//! };
+//! assert_eq!(rt.block_on(fut), "");
 //! ```
 
 mod active_context;
