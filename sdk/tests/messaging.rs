@@ -72,8 +72,8 @@ fn one_message_from_producer_to_consumer() {
     // process context is attached nests below the process span.
     {
         use tracing_subscriber::layer::SubscriberExt as _;
-        let subscriber = tracing_subscriber::registry()
-            .with(tracekit::layer::layer(provider.tracer("tracing")));
+        let subscriber =
+            tracing_subscriber::registry().with(tracekit::layer::layer(provider.tracer("tracing")));
         let _attached = process.clone().attach();
         tracing::subscriber::with_default(subscriber, || {
             tracing::info_span!("handle order").in_scope(|| {});
