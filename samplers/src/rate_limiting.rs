@@ -3,13 +3,12 @@
 use crate::clock::TickClock;
 use crate::ot_trace_state::without_threshold;
 use crate::sampler::{Sampler, SamplingDecision, SamplingParameters, SamplingResult};
+use crossbeam_utils::CachePadded;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// An atomic on its own cache lines (two, against adjacent-line prefetch),
-/// so that writing it does not slow down readers of neighbouring fields.
-#[derive(Debug, Default)]
-#[repr(align(128))]
-pub(crate) struct PaddedAtomicU64(pub(crate) AtomicU64);
+/// An atomic on its own cache line(s), so that writing it does not slow
+/// down readers of neighbouring fields.
+pub(crate) type PaddedAtomicU64 = CachePadded<AtomicU64>;
 
 #[derive(Clone, Copy, Debug)]
 enum Limit {
@@ -134,7 +133,7 @@ impl RateLimiting {
             Limit::Everything => return true,
         };
         let now = self.clock.now();
-        let schedule = &self.schedule.0;
+        let schedule: &AtomicU64 = &self.schedule;
         let mut current = schedule.load(Ordering::Relaxed);
         loop {
             let start = current.max(now);
