@@ -30,9 +30,8 @@ enum Limit {
 ///
 /// The limiter is the generic cell rate algorithm, a token bucket expressed
 /// as one number: the *theoretical arrival time* of the next trace, kept in a
-/// single `AtomicU64`. A decision reads a monotonic tick clock (the CPU's
-/// time stamp counter where the kernel vouches for it, see the crate docs)
-/// and loads the atomic; a span is admitted when the schedule is no more than
+/// single `AtomicU64`. A decision reads a monotonic clock (`quanta`, see
+/// the crate docs) and loads the atomic; a span is admitted when the schedule is no more than
 /// `burst − 1` intervals ahead of now, and the schedule then advances by one
 /// interval with a compare-and-swap. Refusals only read, so under overload
 /// the threads share the cache line instead of fighting over it, and no
