@@ -78,10 +78,12 @@ mod b3;
 mod baggage;
 mod carrier;
 mod composite;
+mod conventions;
 mod env;
 mod hex;
 mod jaeger;
 mod percent;
+mod sensitive;
 mod text;
 mod trace_context;
 mod traceparent;
@@ -94,8 +96,10 @@ pub use b3::{
 pub use baggage::{BaggagePropagator, BAGGAGE_HEADER, MAX_BAGGAGE_BYTES, MAX_BAGGAGE_MEMBERS};
 pub use carrier::FieldCarrier;
 pub use composite::CompositePropagator;
+pub use conventions::EXCEPTION_EVENT_NAME;
 pub use env::{from_env, from_env_value, OTEL_PROPAGATORS};
 pub use jaeger::{JaegerPropagator, JAEGER_BAGGAGE_PREFIX, JAEGER_HEADER};
+pub use sensitive::{is_sensitive_query_parameter, SENSITIVE_QUERY_PARAMETERS};
 pub use trace_context::{TraceContextPropagator, TRACEPARENT_HEADER, TRACESTATE_HEADER};
 pub use traceparent::{TraceParent, TRACE_FLAG_RANDOM};
 pub use tracestate::{

@@ -33,9 +33,8 @@
 //!   [`ReservoirThenRatio`]: the first N traces of every second, then a ratio.
 //!   Both keep their whole state in one `AtomicU64` updated by
 //!   compare-and-swap (refusals only read it), so decisions never lock; time
-//!   comes from the CPU's time stamp counter on x86-64 Linux when the kernel
-//!   itself uses it as its clocksource (calibrated once, in about 10 ms, when
-//!   the first such sampler is built), else from `Instant`.
+//!   comes from `quanta`, the clock the SDK's spans use (the CPU's time
+//!   stamp counter where it is reliable, else the OS monotonic clock).
 //! - [`RuleBased`]: ordered [`Rule`]s on span name, kind and attributes, each
 //!   with its own sampler, and a default; built in code or parsed from text.
 //! - [`from_env`] / [`from_env_values`]: the sampler named by

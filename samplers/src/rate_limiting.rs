@@ -3,13 +3,12 @@
 use crate::clock::TickClock;
 use crate::ot_trace_state::without_threshold;
 use crate::sampler::{Sampler, SamplingDecision, SamplingParameters, SamplingResult};
+use crossbeam_utils::CachePadded;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// An atomic on its own cache lines (two, against adjacent-line prefetch),
-/// so that writing it does not slow down readers of neighbouring fields.
-#[derive(Debug, Default)]
-#[repr(align(128))]
-pub(crate) struct PaddedAtomicU64(pub(crate) AtomicU64);
+/// An atomic on its own cache line(s), so that writing it does not slow
+/// down readers of neighbouring fields.
+pub(crate) type PaddedAtomicU64 = CachePadded<AtomicU64>;
 
 #[derive(Clone, Copy, Debug)]
 enum Limit {
@@ -31,9 +30,8 @@ enum Limit {
 ///
 /// The limiter is the generic cell rate algorithm, a token bucket expressed
 /// as one number: the *theoretical arrival time* of the next trace, kept in a
-/// single `AtomicU64`. A decision reads a monotonic tick clock (the CPU's
-/// time stamp counter where the kernel vouches for it, see the crate docs)
-/// and loads the atomic; a span is admitted when the schedule is no more than
+/// single `AtomicU64`. A decision reads a monotonic clock (`quanta`, see
+/// the crate docs) and loads the atomic; a span is admitted when the schedule is no more than
 /// `burst − 1` intervals ahead of now, and the schedule then advances by one
 /// interval with a compare-and-swap. Refusals only read, so under overload
 /// the threads share the cache line instead of fighting over it, and no
@@ -134,7 +132,7 @@ impl RateLimiting {
             Limit::Everything => return true,
         };
         let now = self.clock.now();
-        let schedule = &self.schedule.0;
+        let schedule: &AtomicU64 = &self.schedule;
         let mut current = schedule.load(Ordering::Relaxed);
         loop {
             let start = current.max(now);

@@ -6,7 +6,7 @@ use crate::ot_trace_state::without_threshold;
 use crate::rate_limiting::PaddedAtomicU64;
 use crate::sampler::{Sampler, SamplingDecision, SamplingParameters, SamplingResult};
 use crate::trace_id_ratio::TraceIdRatioBased;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Bits of the packed state holding the count within the current second.
 const COUNT_BITS: u32 = 24;
@@ -78,7 +78,7 @@ impl ReservoirThenRatio {
         }
         let second = self.clock.now() / self.clock.ticks_per_second();
         let limit = u64::from(self.per_second);
-        let window = &self.window.0;
+        let window: &AtomicU64 = &self.window;
         let mut current = window.load(Ordering::Relaxed);
         loop {
             let (mut window_second, mut count) = (current >> COUNT_BITS, current & COUNT_MASK);

@@ -166,3 +166,55 @@ fn a_captured_context_wraps_futures_sent_to_another_runtime_thread() {
     });
     assert_child_of(&collect.span("handled"), &collect.span("otel_producer"));
 }
+
+/// Records a span when dropped, in whatever context is current then.
+struct SpanOnDrop(&'static str);
+
+impl Drop for SpanOnDrop {
+    fn drop(&mut self) {
+        info_span!("dropped", which = self.0).in_scope(|| {});
+    }
+}
+
+#[test]
+fn a_wrapped_future_is_dropped_in_its_captured_context() {
+    let (subscriber, _provider, collect) = subscriber();
+    let dispatch = tracing::Dispatch::new(subscriber);
+    tracing::dispatcher::with_default(&dispatch, || {
+        // Never polled: the future (and what it owns) is dropped in the
+        // context it was wrapped in, not the one current at the drop.
+        let unpolled = info_span!("owner").in_scope(|| {
+            let guard = SpanOnDrop("unpolled");
+            CurrentContext::capture().wrap(async move {
+                let _guard = guard;
+            })
+        });
+        info_span!("elsewhere").in_scope(|| drop(unpolled));
+    });
+    assert_child_of(&collect.span("dropped"), &collect.span("owner"));
+}
+
+#[test]
+fn a_wrapped_future_polled_to_completion_then_dropped_stays_sound() {
+    let (subscriber, _provider, collect) = subscriber();
+    let dispatch = tracing::Dispatch::new(subscriber);
+    tracing::dispatcher::with_default(&dispatch, || {
+        let mut fut = Box::pin(info_span!("owner").in_scope(|| {
+            CurrentContext::capture().wrap(async {
+                info_span!("ran").in_scope(|| {});
+                5
+            })
+        }));
+        let out = futures_executor_block_on(fut.as_mut());
+        assert_eq!(out, 5);
+        drop(fut);
+    });
+    assert_child_of(&collect.span("ran"), &collect.span("owner"));
+}
+
+fn futures_executor_block_on<F: std::future::Future>(fut: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(fut)
+}

@@ -15,13 +15,11 @@ use opentelemetry_semantic_conventions::attribute::{
 };
 use std::borrow::Cow;
 use std::sync::Arc;
+use tracekit_propagators::EXCEPTION_EVENT_NAME as EXCEPTION_EVENT;
 
 /// The header a gRPC status travels in (trailers, or headers for a
 /// trailers-only response).
 const GRPC_STATUS_HEADER: &str = "grpc-status";
-
-/// The name of exception events, per the semantic conventions.
-const EXCEPTION_EVENT: &str = "exception";
 
 /// Which conventions the span follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

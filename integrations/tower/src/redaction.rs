@@ -8,38 +8,10 @@ use std::borrow::Cow;
 pub const REDACTED: &str = "REDACTED";
 
 /// Query parameters whose values are always redacted (compared
-/// ASCII-case-insensitively): the semantic conventions' list
-/// (`AWSAccessKeyId`, `Signature`, `sig`, `X-Goog-Signature`) plus common
-/// token, password, key and secret names.
-pub const SENSITIVE_QUERY_PARAMETERS: &[&str] = &[
-    "AWSAccessKeyId",
-    "Signature",
-    "sig",
-    "X-Goog-Signature",
-    "X-Amz-Signature",
-    "X-Amz-Credential",
-    "X-Amz-Security-Token",
-    "token",
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "auth",
-    "password",
-    "passwd",
-    "pwd",
-    "api_key",
-    "apikey",
-    "api-key",
-    "key",
-    "secret",
-    "client_secret",
-];
+/// ASCII-case-insensitively): the one list the SDK's redactor uses too.
+pub use tracekit_propagators::SENSITIVE_QUERY_PARAMETERS;
 
-fn is_sensitive(name: &str) -> bool {
-    SENSITIVE_QUERY_PARAMETERS
-        .iter()
-        .any(|s| s.eq_ignore_ascii_case(name))
-}
+use tracekit_propagators::is_sensitive_query_parameter as is_sensitive;
 
 /// `query` (without the `?`) with the values of sensitive parameters
 /// replaced by `REDACTED`; borrowed when nothing needed redacting.

@@ -9,8 +9,8 @@
 //! started inside the `tracing` span).
 
 use opentelemetry::Context;
+use pin_project_lite::pin_project;
 use std::future::Future;
-use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::task::Poll;
 
@@ -67,46 +67,43 @@ impl CurrentContext {
     /// captured span entered and context current.
     pub fn wrap<F: Future>(self, future: F) -> WithCurrentContext<F> {
         WithCurrentContext {
-            inner: ManuallyDrop::new(future),
+            inner: Some(future),
             context: self,
         }
     }
 }
 
-/// A future running in a [`CurrentContext`]; see [`CurrentContext::wrap`].
-#[derive(Debug)]
-#[must_use = "futures do nothing unless polled"]
-pub struct WithCurrentContext<F> {
-    // Structurally pinned: never moved out until dropped in place.
-    inner: ManuallyDrop<F>,
-    context: CurrentContext,
+pin_project! {
+    /// A future running in a [`CurrentContext`]; see [`CurrentContext::wrap`].
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless polled"]
+    pub struct WithCurrentContext<F> {
+        // `None` only once dropped, in the context, by `PinnedDrop`.
+        #[pin]
+        inner: Option<F>,
+        context: CurrentContext,
+    }
+
+    impl<F> PinnedDrop for WithCurrentContext<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            let mut inner = this.inner;
+            // Dropping the future may run code (and record) in its context.
+            this.context.in_scope(|| inner.set(None));
+        }
+    }
 }
 
 impl<F: Future> Future for WithCurrentContext<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<F::Output> {
-        // SAFETY: `inner` is never moved: it is only polled through this pin
-        // and dropped in place by `Drop`.
-        let this = unsafe { self.get_unchecked_mut() };
-        let context = &this.context;
-        let inner = &mut this.inner;
-        context.in_scope(|| {
-            // SAFETY: see above; `inner` stays where it is.
-            let inner = unsafe { Pin::new_unchecked(&mut **inner) };
-            inner.poll(cx)
-        })
-    }
-}
-
-impl<F> Drop for WithCurrentContext<F> {
-    fn drop(&mut self) {
-        let inner = &mut self.inner;
-        // Dropping the future may run code (and record) in its context.
-        self.context.in_scope(|| {
-            // SAFETY: dropped exactly once, here, in place.
-            unsafe { ManuallyDrop::drop(inner) }
-        });
+        let this = self.project();
+        let inner = this
+            .inner
+            .as_pin_mut()
+            .expect("the future is only taken out when dropped");
+        this.context.in_scope(|| inner.poll(cx))
     }
 }
 

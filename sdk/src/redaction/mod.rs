@@ -79,7 +79,12 @@
 //!   16 keys, pinned the same way), since spans from one call site repeat
 //!   their keys in order: one look-up then decides every attribute of the
 //!   span. A list is cached on its second miss in a row at its entry.
-//!   The three tables take about 37 KiB per redactor.
+//!   The three tables take about 37 KiB per redactor, whatever keys come
+//!   (`tests/redaction_memory.rs`: 1,000,000 distinct keys). They pay for
+//!   themselves end to end: recording, ending, redacting and converting a
+//!   span of 8 attributes costs 15 to 35% more instructions without them,
+//!   7.5% more with the text table alone, and more still with a
+//!   `Mutex<HashMap>` memo.
 //!
 //! Applying a redactor allocates only when it rewrites something. Every
 //! rule counts the values it redacted ([`Redactor::counters`]).
@@ -91,7 +96,7 @@
 //! | `credential_headers` | key | on | masks `http.request.header.{authorization, proxy-authorization, cookie, set-cookie, x-api-key, x-auth-token, x-csrf-token, x-xsrf-token, x-amz-security-token}`, `http.response.header.{set-cookie, authorization}`, and `{rpc, rpc.grpc, rpc.connect_rpc}.request.metadata.{authorization, cookie, x-api-key}` |
 //! | `secret_keys` | key | on | masks keys ending in `password`, `passwd`, `passphrase`, `secret`, `token`, `api_key`, `api-key`, `apikey`, `access_key`, `access-key`, `secret_key`, `secret-key`, `private_key`, `private-key`, `credential`, `credentials` |
 //! | `url_credentials` | value | on | `https://user:pass@host` → `https://REDACTED:REDACTED@host`; `https://token@host` → `https://REDACTED@host` |
-//! | `query_secrets` | value | on | `name=value` with a sensitive name (`password`, `passwd`, `pwd`, `pass`, `passphrase`, `secret`, `client_secret`, `token`, `access_token`, `refresh_token`, `id_token`, `auth_token`, `session_token`, `api_key`, `apikey`, `api-key`, `x-api-key`, `key`, `signature`, `sig`, `credential(s)`, `private_key`, `jwt`, `X-Amz-Signature`, `X-Amz-Credential`, `X-Amz-Security-Token`, `X-Goog-Signature`, `X-Goog-Credential`, `AWSAccessKeyId`; case ignored) → `name=REDACTED`, in query strings, forms, cookies and text |
+//! | `query_secrets` | value | on | `name=value` with a sensitive name ([`tracekit_propagators::SENSITIVE_QUERY_PARAMETERS`], the list the tower HTTP layers use: `password`, `passwd`, `pwd`, `pass`, `passphrase`, `secret`, `client_secret`, `auth`, `token`, `access_token`, `refresh_token`, `id_token`, `auth_token`, `session_token`, `api_key`, `apikey`, `api-key`, `x-api-key`, `key`, `signature`, `sig`, `credential(s)`, `private_key`, `jwt`, `X-Amz-Signature`, `X-Amz-Credential`, `X-Amz-Security-Token`, `X-Goog-Signature`, `X-Goog-Credential`, `AWSAccessKeyId`; case ignored) → `name=REDACTED`, in query strings, forms, cookies and text |
 //! | `auth_credentials` | value | on | `Bearer <token>` → `Bearer REDACTED`; `Basic <base64(user:pass)>` → `Basic REDACTED` |
 //! | `jwt` | value | on | three (or five) base64url segments, the first starting with `eyJ` → `REDACTED` |
 //! | `card_number` | value | on | 13–19 digits, single spaces or dashes allowed between groups (one group of 4+ digits), Luhn-valid, not starting with `0` → `REDACTED` |

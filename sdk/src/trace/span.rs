@@ -16,8 +16,9 @@ use std::mem::ManuallyDrop;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-/// The name of exception events, per the semantic conventions.
-pub const EXCEPTION_EVENT_NAME: &str = "exception";
+/// The name of exception events, per the semantic conventions (one
+/// constant, shared with the tower integration).
+pub use tracekit_propagators::EXCEPTION_EVENT_NAME;
 
 /// A span: recording (it collects data and reaches the processors when it
 /// ends) or non-recording (it only carries a [`SpanContext`] so that context

@@ -41,41 +41,9 @@ impl EqualsFinder {
 /// Longest parameter name looked at; longer names never match.
 const MAX_NAME: usize = 32;
 
-/// The built-in sensitive parameter names (lowercase), as a list for the
-/// ending filter ([`DEFAULT_ENDINGS`]) and the tests that keep it in step
-/// with [`is_default_name`].
-pub(crate) const DEFAULT_NAMES: &[&str] = &[
-    "password",
-    "passwd",
-    "pwd",
-    "pass",
-    "passphrase",
-    "secret",
-    "client_secret",
-    "token",
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "auth_token",
-    "session_token",
-    "api_key",
-    "apikey",
-    "api-key",
-    "x-api-key",
-    "key",
-    "signature",
-    "sig",
-    "credential",
-    "credentials",
-    "private_key",
-    "jwt",
-    "x-amz-signature",
-    "x-amz-credential",
-    "x-amz-security-token",
-    "x-goog-signature",
-    "x-goog-credential",
-    "awsaccesskeyid",
-];
+/// The built-in sensitive parameter names (lowercase): the one list the
+/// tower HTTP layers use too.
+pub(crate) use tracekit_propagators::SENSITIVE_QUERY_PARAMETERS as DEFAULT_NAMES;
 
 /// The bit of the ending filter for a name's last two bytes (the second
 /// last in the low byte). Case is folded by setting the 0x20 bit of both:
@@ -117,39 +85,7 @@ const DEFAULT_ENDINGS: [u64; 16] = {
 /// Whether `lower` (already lowercase) is a built-in sensitive name.
 #[inline]
 fn is_default_name(lower: &[u8]) -> bool {
-    matches!(
-        lower,
-        b"password"
-            | b"passwd"
-            | b"pwd"
-            | b"pass"
-            | b"passphrase"
-            | b"secret"
-            | b"client_secret"
-            | b"token"
-            | b"access_token"
-            | b"refresh_token"
-            | b"id_token"
-            | b"auth_token"
-            | b"session_token"
-            | b"api_key"
-            | b"apikey"
-            | b"api-key"
-            | b"x-api-key"
-            | b"key"
-            | b"signature"
-            | b"sig"
-            | b"credential"
-            | b"credentials"
-            | b"private_key"
-            | b"jwt"
-            | b"x-amz-signature"
-            | b"x-amz-credential"
-            | b"x-amz-security-token"
-            | b"x-goog-signature"
-            | b"x-goog-credential"
-            | b"awsaccesskeyid"
-    )
+    DEFAULT_NAMES.iter().any(|name| name.as_bytes() == lower)
 }
 
 /// Characters of a parameter name.
