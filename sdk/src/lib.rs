@@ -119,6 +119,7 @@ pub mod redaction;
 pub mod resource;
 #[cfg(feature = "signal")]
 mod signal;
+mod sync;
 pub mod testing;
 pub mod trace;
 

@@ -10,7 +10,7 @@
 //! followed within a second. A span's end time is its start time plus the
 //! monotonic duration, so durations never go negative.
 
-use parking_lot::Mutex;
+use crate::sync::Mutex;
 use std::sync::atomic::{fence, AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -397,7 +397,7 @@ fn batch_exports_when_a_batch_fills_before_the_timer() {
 /// Counts spans and keeps each batch's size, taking a millisecond per
 /// export (a slow collector).
 #[derive(Clone, Debug, Default)]
-struct SlowCount(Arc<AtomicUsize>, Arc<parking_lot::Mutex<Vec<usize>>>);
+struct SlowCount(Arc<AtomicUsize>, Arc<crate::sync::Mutex<Vec<usize>>>);
 impl SpanExporter for SlowCount {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
         std::thread::sleep(Duration::from_millis(1));

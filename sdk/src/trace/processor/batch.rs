@@ -19,6 +19,7 @@
 use super::loss_report::{LossLine, LossReport};
 use super::{ExportSink, ProcessorError, SinkExporter, SpanProcessor};
 use crate::env::{parse_millis, parse_u64, EnvSource};
+use crate::sync::Mutex;
 use crate::trace::counters::{ExportCounters, SpanCounters};
 use crate::trace::finished_span::FinishedSpan;
 use crate::trace::self_metrics::{self, SPAN_UNIT};
@@ -34,7 +35,6 @@ use opentelemetry_semantic_conventions::metric::{
     OTEL_SDK_EXPORTER_SPAN_INFLIGHT, OTEL_SDK_PROCESSOR_SPAN_PROCESSED,
     OTEL_SDK_PROCESSOR_SPAN_QUEUE_CAPACITY, OTEL_SDK_PROCESSOR_SPAN_QUEUE_SIZE,
 };
-use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::thread::JoinHandle;

@@ -2,11 +2,11 @@
 //! caller's thread. For tests and debugging, not production.
 
 use super::{ExportSink, ProcessorError, SinkExporter, SpanProcessor};
+use crate::sync::Mutex;
 use crate::trace::counters::{ExportCounters, SpanCounters};
 use crate::trace::finished_span::FinishedSpan;
 use opentelemetry_sdk::trace::SpanExporter;
 use opentelemetry_sdk::Resource;
-use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
