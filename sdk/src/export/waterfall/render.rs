@@ -394,7 +394,7 @@ impl WaterfallRenderer {
                             + text::width(&offset),
                         name,
                         offset,
-                        is_exception: event.name == "exception",
+                        is_exception: event.name == crate::trace::EXCEPTION_EVENT_NAME,
                         time: event.time,
                         attributes: self.attributes(&event.attributes, &KEY_EVENT_ATTRIBUTES),
                     }
