@@ -477,8 +477,14 @@ fn append_traces_path(base: &str) -> String {
 
 /// Whether `url` starts with `http://` or `https://` (any case).
 fn has_http_scheme(url: &str) -> bool {
-    let lower = |n: usize| url.get(..n).map(str::to_ascii_lowercase);
-    lower(7).as_deref() == Some("http://") || lower(8).as_deref() == Some("https://")
+    has_scheme(url, "http://") || has_scheme(url, "https://")
+}
+
+/// Whether `url` starts with `scheme` (written with its `://`), ignoring
+/// ASCII case.
+pub(super) fn has_scheme(url: &str, scheme: &str) -> bool {
+    url.get(..scheme.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(scheme))
 }
 
 /// An endpoint must be an absolute `http` or `https` URL with a host; for

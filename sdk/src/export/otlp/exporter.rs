@@ -14,7 +14,7 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 
-use super::config::{OtlpCompression, OtlpConfig, OtlpProtocol};
+use super::config::{has_scheme, OtlpCompression, OtlpConfig, OtlpProtocol};
 use super::deadline_client::{tls_failure_kind, DeadlineHttpClient, ExportDeadline, LastFailure};
 #[cfg(feature = "grpc")]
 use super::grpc_runtime::GrpcRuntime;
@@ -342,9 +342,7 @@ impl OtlpExporter {
 
 /// Whether `endpoint` is an `https` URL.
 fn is_https(endpoint: &str) -> bool {
-    endpoint
-        .get(..8)
-        .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+    has_scheme(endpoint, "https://")
 }
 
 /// Whether the calling thread is inside a tokio runtime.
