@@ -13,7 +13,7 @@ use crate::export::otlp::OtlpConfig;
 use crate::layer::fmt::LogFormat;
 use crate::redaction::{RedactionConfig, RedactionCounters, Redactor};
 use crate::resource::ResourceConfig;
-use crate::trace::processor::{ExportSink, SinkExporter};
+use crate::trace::processor::{sink_for, ExportSink};
 use crate::trace::{
     BatchConfig, BatchSpanProcessor, ProcessorError, SpanCounters, SpanLimits, SpanProcessor,
     Tracer, TracerProvider,
@@ -246,7 +246,7 @@ impl TracekitBuilder {
     /// assert_eq!(only.export_summary(), "1 exporter of your own");
     /// ```
     pub fn with_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
-        self.exporters.push(Box::new(SinkExporter(exporter)));
+        self.exporters.push(sink_for(exporter));
         self
     }
 

@@ -203,3 +203,65 @@ async fn shutdown_completes_inside_a_current_thread_runtime() {
     tk.shutdown().unwrap();
     assert_eq!(receiver.span_count(), 1);
 }
+
+/// Spans reach OTLP http/protobuf encoded straight from tracekit's span
+/// records: redaction still sees every field a user writes (attributes,
+/// event attributes, link attributes, the status description), and sees
+/// each value whole before the length limit cuts it.
+#[test]
+fn secrets_are_redacted_before_values_are_cut_on_the_way_out() {
+    use opentelemetry::trace::{Link, SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+    const CARD: &str = "4111 1111 1111 1111";
+    let receiver = OtlpReceiver::start().unwrap();
+    let mut env = receiver.env("http/protobuf");
+    env.insert("OTEL_TRACES_EXPORTER".into(), "otlp".into());
+    let tk = tracekit::builder()
+        .service_name("redaction-on-the-wire")
+        .span_limits(tracekit::SpanLimits {
+            max_attribute_value_length: Some(30),
+            ..tracekit::SpanLimits::default()
+        })
+        .with_env(env)
+        .build();
+    let tracer = tk.tracer("secrets");
+    let linked = SpanContext::new(
+        TraceId::from(7),
+        SpanId::from(9),
+        TraceFlags::SAMPLED,
+        true,
+        TraceState::NONE,
+    );
+    let mut span = tracer
+        .span_builder("pay")
+        .with_links(vec![Link::new(
+            linked,
+            vec![KeyValue::new("card", CARD)],
+            0,
+        )])
+        .start(&tracer);
+    // The card number straddles the 30-character limit: cutting first
+    // would leave an unrecognisable "4111 111" behind.
+    span.set_attribute(KeyValue::new(
+        "note",
+        format!("customer paid with {CARD} today"),
+    ));
+    span.add_event("charge", vec![KeyValue::new("card", CARD)]);
+    span.set_status(Status::error(format!("card {CARD} declined")));
+    span.end();
+    tk.shutdown().unwrap();
+
+    let spans = receiver.spans();
+    assert_eq!(spans.len(), 1);
+    let span = &spans[0].span;
+    let text = |v: &Option<opentelemetry_proto::tonic::common::v1::AnyValue>| format!("{v:?}");
+    let note = spans[0].attribute("note").unwrap();
+    assert!(note.chars().count() <= 30, "{note}");
+    assert!(!note.contains("4111"), "{note}");
+    let event_value = text(&span.events[0].attributes[0].value);
+    assert!(!event_value.contains("4111"), "{event_value}");
+    let link_value = text(&span.links[0].attributes[0].value);
+    assert!(!link_value.contains("4111"), "{link_value}");
+    let status = span.status.as_ref().unwrap();
+    assert_eq!(status.message, "card REDACTED declined");
+    assert!(tk.redaction_counters().total() >= 4);
+}

@@ -181,6 +181,32 @@ impl FinishedSpan {
         record_pool::recycle_here(record);
     }
 
+    /// Apply the provider's export preparation (transforms such as
+    /// redaction, then the attribute value-length limit) in place. The
+    /// direct OTLP encoder calls it once per span before encoding.
+    pub(crate) fn prepare_for_export(&mut self) {
+        // Moved out and back (the count is not touched) while the record
+        // is borrowed.
+        if let Some(origin) = self.record.origin.take() {
+            origin.prep.apply(&mut self.record);
+            self.record.origin = Some(origin);
+        }
+    }
+
+    /// Give the record back for reuse once the span has been encoded.
+    /// Its events, links, name and status are freed here; its attributes
+    /// stay in the record, to be freed on the application's thread when
+    /// the record is reused, unless they are large (`record_pool` trims
+    /// them).
+    pub(crate) fn recycle_after_export(self) {
+        let mut record = self.record;
+        record.events = Vec::new();
+        record.links = Vec::new();
+        record.name = Cow::Borrowed("");
+        record.status = Status::Unset;
+        record_pool::recycle(record);
+    }
+
     /// Convert into the official SDK's export type, after the provider's
     /// export transforms (redaction) and attribute value-length limit have
     /// been applied.

@@ -2,11 +2,11 @@
 
 mod clock;
 pub mod counters;
-mod export_prep;
-mod finished_span;
+pub(crate) mod export_prep;
+pub(crate) mod finished_span;
 mod id_generator;
 mod limits;
-mod origin;
+pub(crate) mod origin;
 pub mod processor;
 mod provider;
 mod record_pool;

@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use opentelemetry_otlp::RetryPolicy;
+use super::retry::RetryPolicy;
 
 use crate::env::{warn_invalid, EnvSource};
 

@@ -235,6 +235,14 @@ impl std::error::Error for DeadlineExceeded {}
 #[async_trait]
 impl HttpClient for DeadlineHttpClient {
     async fn send_bytes(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
+        self.send(request)
+    }
+}
+
+impl DeadlineHttpClient {
+    /// Send one request, on this thread, cut short at the export's
+    /// deadline; a failure's cause is recorded for [`Self::last_failure`].
+    pub(crate) fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
         let Some(remaining) = self.deadline.remaining(self.timeout) else {
             self.last_failure.set(DeadlineExceeded.to_string());
             return Err(Box::new(DeadlineExceeded));

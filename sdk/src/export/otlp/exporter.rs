@@ -1,26 +1,37 @@
-//! [`OtlpExporter`]: the opentelemetry-otlp span exporter, made safe to call
-//! from any thread, with or without a tokio runtime.
+//! [`OtlpExporter`]: OTLP over http/protobuf (tracekit's encoder), http/json
+//! or gRPC (opentelemetry-otlp's), safe to call from any thread, with or
+//! without a tokio runtime.
 
+#[cfg(feature = "http-json")]
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+#[cfg(any(feature = "grpc", feature = "http-json"))]
+use opentelemetry_otlp::WithExportConfig;
+#[cfg(feature = "http-json")]
+use opentelemetry_otlp::WithHttpConfig;
 #[cfg(feature = "grpc")]
 use opentelemetry_otlp::WithTonicConfig;
-use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 
 use super::config::{has_scheme, OtlpCompression, OtlpConfig, OtlpProtocol};
-use super::deadline_client::{tls_failure_kind, DeadlineHttpClient, ExportDeadline, LastFailure};
+#[cfg(feature = "http-json")]
+use super::deadline_client::LastFailure;
+use super::deadline_client::{tls_failure_kind, DeadlineHttpClient, ExportDeadline};
 #[cfg(feature = "grpc")]
 use super::grpc_runtime::GrpcRuntime;
+use super::protobuf_http::{ProtobufHttp, ProtobufHttpSettings};
+use super::retry::RetryPolicy;
 #[cfg(feature = "grpc")]
 use super::tls::TlsMaterial;
 use crate::env::warn_invalid;
+use crate::trace::processor::ExportSink;
+use crate::trace::FinishedSpan;
 
 /// Why an [`OtlpExporter`] could not be built.
 #[derive(Debug)]
@@ -34,12 +45,17 @@ impl fmt::Display for OtlpBuildError {
 
 impl std::error::Error for OtlpBuildError {}
 
-/// A [`SpanExporter`] sending spans over OTLP (http/protobuf, http/json or
-/// gRPC) through opentelemetry-otlp, with its retry policy.
+/// A [`SpanExporter`] sending spans over OTLP: http/protobuf with
+/// tracekit's own encoder, http/json or gRPC through opentelemetry-otlp.
+///
+/// Given to a [`BatchSpanProcessor`](crate::BatchSpanProcessor) (as
+/// `init()` does), it takes the processor's spans as they are: over
+/// http/protobuf they are encoded straight from tracekit's span records,
+/// without `SpanData`.
 ///
 /// `export` may be driven by any executor on any thread: the batch
-/// processor's plain thread (`futures_executor::block_on`), or a task inside
-/// a tokio runtime of either flavour.
+/// processor's plain thread, or a task inside a tokio runtime of either
+/// flavour.
 ///
 /// - **HTTP** uses reqwest's blocking client. Each request is bounded by
 ///   what is left of the export timeout, so an export, retries included,
@@ -50,13 +66,13 @@ impl std::error::Error for OtlpBuildError {}
 ///   exporter (one worker thread); the whole export is bounded by the
 ///   timeout there.
 ///
-/// Retries follow the OTLP specification through opentelemetry-otlp's own
-/// policy: HTTP 429, 502, 503, 504 and connection failures, gRPC
-/// `UNAVAILABLE` and friends (and `RESOURCE_EXHAUSTED` only with
-/// `RetryInfo`); exponential back-off with jitter; `Retry-After` (seconds or
-/// HTTP date) and gRPC `RetryInfo` honoured; no retry that would end past
-/// the timeout. Other statuses (400, …) fail at once. A batch that was
-/// accepted is never sent again.
+/// Retries follow the OTLP specification ([`RetryPolicy`](super::RetryPolicy)):
+/// HTTP 429, 502, 503, 504 and connection failures, gRPC `UNAVAILABLE` and
+/// friends (and `RESOURCE_EXHAUSTED` only with `RetryInfo`); exponential
+/// back-off with jitter; `Retry-After` (seconds or HTTP date) and gRPC
+/// `RetryInfo` honoured; no retry that would end past the timeout. Other
+/// statuses (400, …) fail at once. A batch that was accepted is never sent
+/// again.
 pub struct OtlpExporter {
     transport: Transport,
     shut_down: AtomicBool,
@@ -69,7 +85,11 @@ pub struct OtlpExporter {
 }
 
 enum Transport {
-    Http {
+    /// http/protobuf: tracekit's own encoder and retries.
+    Protobuf(Box<ProtobufHttp>),
+    /// http/json: opentelemetry-otlp's encoder and retries.
+    #[cfg(feature = "http-json")]
+    Json {
         inner: Box<opentelemetry_otlp::SpanExporter>,
         deadline: Arc<ExportDeadline>,
         last_failure: Arc<LastFailure>,
@@ -178,21 +198,11 @@ fn http_gzip(config: &OtlpConfig) -> bool {
     asked && cfg!(feature = "gzip")
 }
 
-fn otlp_protocol(protocol: OtlpProtocol) -> opentelemetry_otlp::Protocol {
-    match protocol {
-        #[cfg(feature = "http-json")]
-        OtlpProtocol::HttpJson => opentelemetry_otlp::Protocol::HttpJson,
-        #[cfg(feature = "grpc")]
-        OtlpProtocol::Grpc => opentelemetry_otlp::Protocol::Grpc,
-        _ => opentelemetry_otlp::Protocol::HttpBinary,
-    }
-}
-
-fn retry_policy(config: &OtlpConfig) -> opentelemetry_otlp::RetryPolicy {
+fn retry_policy(config: &OtlpConfig) -> RetryPolicy {
     config
         .retry_policy()
         .cloned()
-        .unwrap_or_else(opentelemetry_otlp::RetryPolicy::disabled)
+        .unwrap_or_else(RetryPolicy::disabled)
 }
 
 fn build_http(
@@ -200,11 +210,7 @@ fn build_http(
     protocol: OtlpProtocol,
     endpoint: &str,
 ) -> Result<Transport, OtlpBuildError> {
-    if !cfg!(feature = "tls")
-        && endpoint
-            .get(..8)
-            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
-    {
+    if !cfg!(feature = "tls") && is_https(endpoint) {
         return Err(OtlpBuildError(format!(
             "{endpoint} is an https endpoint: TLS needs tracekit's cargo feature `tls`"
         )));
@@ -213,15 +219,39 @@ fn build_http(
     let deadline = Arc::new(ExportDeadline::default());
     let client = DeadlineHttpClient::new(Arc::clone(&deadline), config.timeout(), tls)
         .map_err(OtlpBuildError)?;
+    #[cfg(feature = "http-json")]
+    if protocol == OtlpProtocol::HttpJson {
+        return build_json(config, endpoint, client, deadline);
+    }
+    debug_assert_eq!(protocol, OtlpProtocol::HttpProtobuf);
+    let settings = ProtobufHttpSettings {
+        endpoint: endpoint.to_string(),
+        headers: config.headers().to_vec(),
+        gzip: http_gzip(config),
+        retry: retry_policy(config),
+        timeout: config.timeout(),
+    };
+    let transport = ProtobufHttp::new(client, deadline, settings).map_err(OtlpBuildError)?;
+    Ok(Transport::Protobuf(Box::new(transport)))
+}
+
+/// http/json through opentelemetry-otlp, with tracekit's HTTP client.
+#[cfg(feature = "http-json")]
+fn build_json(
+    config: &OtlpConfig,
+    endpoint: &str,
+    client: DeadlineHttpClient,
+    deadline: Arc<ExportDeadline>,
+) -> Result<Transport, OtlpBuildError> {
     let last_failure = client.last_failure();
     let headers: HashMap<String, String> = config.headers().iter().cloned().collect();
     let mut builder = opentelemetry_otlp::SpanExporter::builder()
         .with_http()
-        .with_protocol(otlp_protocol(protocol))
+        .with_protocol(opentelemetry_otlp::Protocol::HttpJson)
         .with_endpoint(endpoint)
         .with_timeout(config.timeout())
         .with_http_client(client)
-        .with_retry_policy(retry_policy(config));
+        .with_retry_policy(retry_policy(config).to_otlp());
     if !headers.is_empty() {
         builder = builder.with_headers(headers);
     }
@@ -229,10 +259,8 @@ fn build_http(
     if http_gzip(config) {
         builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
     }
-    #[cfg(not(feature = "gzip"))]
-    http_gzip(config);
     let inner = builder.build().map_err(|e| OtlpBuildError(e.to_string()))?;
-    Ok(Transport::Http {
+    Ok(Transport::Json {
         inner: Box::new(inner),
         deadline,
         last_failure,
@@ -277,7 +305,7 @@ fn build_grpc(config: &OtlpConfig, endpoint: &str) -> Result<Transport, OtlpBuil
             .with_endpoint(endpoint)
             .with_timeout(config.timeout())
             .with_metadata(metadata)
-            .with_retry_policy(retry_policy(config));
+            .with_retry_policy(retry_policy(config).to_otlp());
         if https {
             builder = builder.with_tls_config(grpc_tls(tls));
         }
@@ -350,13 +378,38 @@ fn in_tokio_runtime() -> bool {
     tokio::runtime::Handle::try_current().is_ok()
 }
 
+/// Run `export` where reqwest's blocking client may run: here, or, on a
+/// thread inside a tokio runtime, on a short-lived plain thread (reqwest's
+/// blocking client panics inside a runtime, and waits between retries
+/// would block a current-thread runtime's only thread).
+fn off_runtime(export: impl FnOnce() -> OTelSdkResult + Send) -> OTelSdkResult {
+    if !in_tokio_runtime() {
+        return export();
+    }
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("tracekit-otlp-export".into())
+            .spawn_scoped(scope, export)
+            .map_err(|e| {
+                OTelSdkError::InternalFailure(format!("cannot start the export thread: {e}"))
+            })?
+            .join()
+            .map_err(|_| OTelSdkError::InternalFailure("the export thread panicked".into()))?
+    })
+}
+
 impl SpanExporter for OtlpExporter {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
         if self.shut_down.load(Ordering::Acquire) {
             return Err(OTelSdkError::AlreadyShutdown);
         }
         match &self.transport {
-            Transport::Http {
+            Transport::Protobuf(http) => {
+                let result = off_runtime(|| http.export_span_data(batch));
+                self.explain(result, http.take_failure())
+            }
+            #[cfg(feature = "http-json")]
+            Transport::Json {
                 inner,
                 deadline,
                 last_failure,
@@ -364,24 +417,7 @@ impl SpanExporter for OtlpExporter {
                 deadline.start(self.timeout);
                 last_failure.take();
                 let result = if in_tokio_runtime() {
-                    // reqwest's blocking client panics inside a runtime, and
-                    // opentelemetry-otlp would sleep between retries with
-                    // tokio timers that a blocked current-thread runtime
-                    // never fires: do the whole export on a plain thread.
-                    std::thread::scope(|scope| {
-                        std::thread::Builder::new()
-                            .name("tracekit-otlp-export".into())
-                            .spawn_scoped(scope, || futures_executor::block_on(inner.export(batch)))
-                            .map_err(|e| {
-                                OTelSdkError::InternalFailure(format!(
-                                    "cannot start the export thread: {e}"
-                                ))
-                            })?
-                            .join()
-                            .map_err(|_| {
-                                OTelSdkError::InternalFailure("the export thread panicked".into())
-                            })?
-                    })
+                    off_runtime(|| futures_executor::block_on(inner.export(batch)))
                 } else {
                     inner.export(batch).await
                 };
@@ -416,7 +452,9 @@ impl SpanExporter for OtlpExporter {
 
     fn set_resource(&mut self, resource: &Resource) {
         match &mut self.transport {
-            Transport::Http { inner, .. } => inner.set_resource(resource),
+            Transport::Protobuf(http) => http.set_resource(resource),
+            #[cfg(feature = "http-json")]
+            Transport::Json { inner, .. } => inner.set_resource(resource),
             #[cfg(feature = "grpc")]
             Transport::Grpc { inner, .. } => match Arc::get_mut(inner) {
                 Some(inner) => inner.set_resource(resource),
@@ -428,6 +466,39 @@ impl SpanExporter for OtlpExporter {
                 ),
             },
         }
+    }
+}
+
+/// The batch processor's side: over http/protobuf, its spans are encoded
+/// straight from their records (no `SpanData`); the other protocols take
+/// `SpanData`.
+impl ExportSink for OtlpExporter {
+    fn export(&mut self, batch: &mut Vec<FinishedSpan>) -> OTelSdkResult {
+        // The only transport without the `grpc` and `http-json` features.
+        #[allow(irrefutable_let_patterns)]
+        if let Transport::Protobuf(http) = &mut self.transport {
+            if self.shut_down.load(Ordering::Acquire) {
+                batch.clear();
+                return Err(OTelSdkError::AlreadyShutdown);
+            }
+            let result = off_runtime(|| http.export_spans(batch));
+            let cause = http.take_failure();
+            return self.explain(result, cause);
+        }
+        let data = batch.drain(..).map(FinishedSpan::into_span_data).collect();
+        futures_executor::block_on(SpanExporter::export(self, data))
+    }
+
+    fn force_flush(&mut self) -> OTelSdkResult {
+        SpanExporter::force_flush(self)
+    }
+
+    fn shutdown(&mut self, timeout: Duration) -> OTelSdkResult {
+        self.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        SpanExporter::set_resource(self, resource)
     }
 }
 

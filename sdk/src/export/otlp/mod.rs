@@ -1,19 +1,31 @@
 //! The OTLP span exporter.
 //!
 //! [`OtlpConfig`] reads `OTEL_EXPORTER_OTLP_*` (or is set in code) and
-//! builds an [`OtlpExporter`], a [`SpanExporter`](opentelemetry_sdk::trace::SpanExporter)
-//! whose wire encoding, compression and retries are opentelemetry-otlp's.
+//! builds an [`OtlpExporter`], a [`SpanExporter`](opentelemetry_sdk::trace::SpanExporter).
+//!
+//! # Protocols
+//!
+//! - **http/protobuf** (the default) is tracekit's own: the batch
+//!   processor's spans are written straight from their records into the
+//!   request body (an `ExportTraceServiceRequest`, with opentelemetry-proto's
+//!   message and field numbers and prost's encoding functions), one buffer
+//!   reused from batch to batch, no `SpanData` and no message structs in
+//!   between. Spans given as `SpanData` (a [`SimpleSpanProcessor`](crate::SimpleSpanProcessor)
+//!   or a direct `export` call) are encoded through opentelemetry-proto's
+//!   messages; both go out through the same client and retries.
+//! - **http/json** and **gRPC** (cargo features `http-json` and `grpc`) go
+//!   through opentelemetry-otlp, with tracekit's HTTP client for JSON and a
+//!   small runtime of the exporter's own for tonic.
 //!
 //! # Retries
 //!
-//! opentelemetry-otlp 0.33 ships the OTLP specification's retry behaviour
-//! (its `RetryPolicy`), so tracekit configures it rather than wrapping it:
-//! HTTP 429/502/503/504 and connection failures, and the retryable gRPC
-//! codes, are retried with exponential back-off and jitter; `Retry-After`
-//! (seconds or HTTP date) and gRPC `RetryInfo` set the wait; other statuses
-//! fail at once. What tracekit adds is the bound: the HTTP client cuts each
-//! request at the export's deadline, and a gRPC export is cancelled there,
-//! so an export, retries included, ends within its timeout.
+//! As the OTLP specification says ([`RetryPolicy`]): HTTP 429, 502, 503,
+//! 504 and connection failures (and the retryable gRPC codes) are retried
+//! with exponential back-off and jitter; `Retry-After` (seconds or HTTP
+//! date) and gRPC `RetryInfo` set the wait; other statuses fail at once; a
+//! request the collector accepted is never sent again. Each request is cut
+//! at the export's deadline and no wait ends past it, so an export,
+//! retries included, ends within its timeout.
 //!
 //! # TLS
 //!
@@ -36,7 +48,7 @@
 //!
 //! # Environment read by opentelemetry-otlp itself
 //!
-//! Besides the configuration given here, opentelemetry-otlp also reads
+//! On the http/json and gRPC paths opentelemetry-otlp also reads
 //! `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS` (merged over ours), and, when
 //! compression is `none` here, `OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION`,
 //! plus `OTEL_EXPORTER_OTLP_[TRACES_]INSECURE` for gRPC, from the process
@@ -56,6 +68,9 @@ mod exporter;
 #[cfg(feature = "grpc")]
 mod grpc_runtime;
 mod headers;
+mod protobuf_http;
+mod retry;
+mod span_encoder;
 mod tls;
 
 pub use config::{
@@ -63,4 +78,4 @@ pub use config::{
     DEFAULT_TIMEOUT, ENDPOINT_VAR, HTTP_TRACES_PATH, TRACES_ENDPOINT_VAR,
 };
 pub use exporter::{OtlpBuildError, OtlpExporter};
-pub use opentelemetry_otlp::RetryPolicy;
+pub use retry::RetryPolicy;

@@ -17,7 +17,7 @@
 //! whatever runtime (if any) the caller runs on.
 
 use super::loss_report::{LossLine, LossReport};
-use super::{ExportSink, ProcessorError, SinkExporter, SpanProcessor};
+use super::{sink_for, ExportSink, ProcessorError, SpanProcessor};
 use crate::env::{parse_millis, parse_u64, EnvSource};
 use crate::sync::Mutex;
 use crate::trace::counters::{ExportCounters, SpanCounters};
@@ -174,7 +174,7 @@ impl BatchSpanProcessor {
 
     /// A processor exporting to `exporter` with `config`.
     pub fn with_config<E: SpanExporter + 'static>(exporter: E, config: BatchConfig) -> Self {
-        Self::from_sink(Box::new(SinkExporter(exporter)), config)
+        Self::from_sink(sink_for(exporter), config)
     }
 
     pub(crate) fn from_sink(sink: Box<dyn ExportSink>, config: BatchConfig) -> Self {
@@ -472,6 +472,8 @@ struct Worker {
     last_error: String,
     /// Whether the machine has more than one CPU (see [`BatchWait`]).
     spin: bool,
+    /// The batch being exported (its allocation kept from batch to batch).
+    batch: Vec<FinishedSpan>,
 }
 
 impl Worker {
@@ -484,6 +486,7 @@ impl Worker {
             export_losses: LossReport::default(),
             last_error: String::new(),
             spin: std::thread::available_parallelism().is_ok_and(|n| n.get() > 1),
+            batch: Vec::new(),
         }
     }
 
@@ -610,29 +613,25 @@ impl Worker {
     }
 
     fn export_one_batch(&mut self) {
-        let batch = {
+        {
             let _accounting = self.shared.accounting.lock();
-            let mut batch = Vec::with_capacity(
-                self.config
-                    .max_export_batch_size
-                    .min(self.shared.queue.len()),
-            );
-            while batch.len() < self.config.max_export_batch_size {
+            while self.batch.len() < self.config.max_export_batch_size {
                 match self.shared.queue.pop() {
-                    Some(span) => batch.push(span.into_span_data()),
+                    Some(span) => self.batch.push(span),
                     None => break,
                 }
             }
             self.shared
                 .inflight
-                .store(batch.len() as u64, Ordering::Release);
-            batch
-        };
-        if batch.is_empty() {
+                .store(self.batch.len() as u64, Ordering::Release);
+        }
+        if self.batch.is_empty() {
             return;
         }
         let started = self.shared.export_duration.get().map(|_| Instant::now());
-        let result = self.sink.export(batch);
+        let result = self.sink.export(&mut self.batch);
+        // Every sink empties the batch; should one not, its spans go now.
+        self.batch.clear();
         if let (Some((histogram, attributes)), Some(started)) =
             (self.shared.export_duration.get(), started)
         {

@@ -12,7 +12,7 @@ mod loss_report;
 mod simple;
 
 pub use batch::{BatchConfig, BatchSpanProcessor};
-pub(crate) use export_sink::{ExportSink, SinkExporter};
+pub(crate) use export_sink::{sink_for, ExportSink};
 pub use simple::SimpleSpanProcessor;
 
 use super::counters::SpanCounters;

@@ -1,7 +1,7 @@
 //! [`SimpleSpanProcessor`]: export each sampled span as it ends, on the
 //! caller's thread. For tests and debugging, not production.
 
-use super::{ExportSink, ProcessorError, SinkExporter, SpanProcessor};
+use super::{sink_for, ExportSink, ProcessorError, SpanProcessor};
 use crate::sync::Mutex;
 use crate::trace::counters::{ExportCounters, SpanCounters};
 use crate::trace::finished_span::FinishedSpan;
@@ -28,7 +28,7 @@ impl SimpleSpanProcessor {
     /// A processor exporting to `exporter`.
     pub fn new<E: SpanExporter + 'static>(exporter: E) -> Self {
         SimpleSpanProcessor {
-            exporter: Mutex::new(Box::new(SinkExporter(exporter))),
+            exporter: Mutex::new(sink_for(exporter)),
             counters: ExportCounters::default(),
             is_shutdown: AtomicBool::new(false),
         }
@@ -44,10 +44,9 @@ impl SpanProcessor for SimpleSpanProcessor {
             self.counters.dropped_queue_full.incr();
             return;
         }
-        let data = span.into_span_data();
         // The exporter's own telemetry must not feed back into the pipeline.
         let _suppressed = opentelemetry::Context::enter_telemetry_suppressed_scope();
-        let result = self.exporter.lock().export(vec![data]);
+        let result = self.exporter.lock().export(&mut vec![span]);
         self.counters.record_export(1, result.is_ok());
     }
 
