@@ -2,6 +2,7 @@
 //! exporter both SDKs export to, and provider constructors configured alike.
 
 pub mod floor_layer;
+pub mod otlp_receiver;
 
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};

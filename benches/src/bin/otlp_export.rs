@@ -4,10 +4,14 @@
 //! One producer thread creates 5-attribute server spans as fast as it can
 //! for [`RUN_FOR`]; each stack, at its default batch settings (queue 2048,
 //! batch 512), exports them over OTLP http/protobuf to an in-process
-//! receiver on loopback that decodes nothing: it counts requests, bytes and
-//! spans (walking the protobuf fields, no allocation). The two stacks
-//! alternate for [`ROUNDS`] rounds (the machine's speed drifts; alternating
-//! exposes both to the same drift).
+//! receiver on loopback that decodes nothing
+//! ([`tracekit_benches::otlp_receiver`]: it counts requests, bytes and
+//! spans). Three stacks alternate for [`ROUNDS`] rounds (the machine's
+//! speed drifts; alternating exposes all to the same drift): `tracekit` as
+//! documented (spans encoded straight from their records), `spandata`
+//! (the same pipeline with the exporter behind a plain `SpanExporter`
+//! wrapper, so spans go through `SpanData` and opentelemetry-proto's
+//! messages: the direct encoder's A/B), and `official`.
 //!
 //! CPU is read per thread (`/proc/self/task/*/schedstat`, nanoseconds):
 //! the producer's, and the export threads' (every thread but the
@@ -22,173 +26,19 @@
 use opentelemetry::trace::{Span as _, SpanKind, Tracer, TracerProvider as _};
 use opentelemetry::KeyValue;
 use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
+use tracekit::export::otlp::{OtlpConfig, OtlpExporter};
+use tracekit_benches::otlp_receiver::{cpu_since, start_receiver, thread_cpu, Counts, RECEIVER};
 
 const RUN_FOR: Duration = Duration::from_secs(3);
 /// Rounds of one tracekit run and one official run each.
 const ROUNDS: usize = 5;
 /// Thread names (as the kernel keeps them, 15 bytes at most).
 const PRODUCER: &str = "bench-producer";
-const RECEIVER: &str = "bench-receiver";
-
-/// Counts what arrives; answers every request with an empty success.
-#[derive(Default)]
-struct Counts {
-    requests: AtomicU64,
-    bytes: AtomicU64,
-    spans: AtomicU64,
-}
-
-impl Counts {
-    fn take(&self) -> (u64, u64, u64) {
-        (
-            self.requests.swap(0, Ordering::SeqCst),
-            self.bytes.swap(0, Ordering::SeqCst),
-            self.spans.swap(0, Ordering::SeqCst),
-        )
-    }
-}
-
-fn start_receiver() -> (SocketAddr, Arc<Counts>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind on loopback");
-    let addr = listener.local_addr().expect("address");
-    let counts = Arc::new(Counts::default());
-    let accept_counts = Arc::clone(&counts);
-    std::thread::Builder::new()
-        .name(RECEIVER.into())
-        .spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let counts = Arc::clone(&accept_counts);
-                let _ = std::thread::Builder::new()
-                    .name(RECEIVER.into())
-                    .spawn(move || serve(stream, &counts));
-            }
-        })
-        .expect("receiver thread");
-    (addr, counts)
-}
-
-/// HTTP/1.1 keep-alive: read a request (headers, then `Content-Length`
-/// bytes), count it, answer 200 with an empty protobuf body.
-fn serve(stream: TcpStream, counts: &Counts) {
-    let Ok(mut writer) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    let mut body = Vec::new();
-    loop {
-        let mut length = 0usize;
-        loop {
-            line.clear();
-            match reader.read_line(&mut line) {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {}
-            }
-            if line == "\r\n" {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().unwrap_or(0);
-                }
-            }
-        }
-        body.resize(length, 0);
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        counts.requests.fetch_add(1, Ordering::Relaxed);
-        counts.bytes.fetch_add(length as u64, Ordering::Relaxed);
-        counts
-            .spans
-            .fetch_add(count_spans(&body), Ordering::Relaxed);
-        let answer = "HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\n\
-                      content-length: 0\r\n\r\n";
-        if writer.write_all(answer.as_bytes()).is_err() {
-            return;
-        }
-    }
-}
-
-/// The length-delimited fields numbered `tag` of a protobuf message.
-fn fields(mut message: &[u8], tag: u64) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    while !message.is_empty() {
-        let Ok(key) = prost::encoding::decode_varint(&mut message) else {
-            break;
-        };
-        let skip = match key & 7 {
-            0 => {
-                let _ = prost::encoding::decode_varint(&mut message);
-                0
-            }
-            1 => 8,
-            5 => 4,
-            2 => match prost::encoding::decode_varint(&mut message) {
-                Ok(len) => len as usize,
-                Err(_) => break,
-            },
-            _ => break,
-        };
-        if skip > message.len() {
-            break;
-        }
-        if key & 7 == 2 && key >> 3 == tag {
-            out.push(&message[..skip]);
-        }
-        message = &message[skip..];
-    }
-    out
-}
-
-/// Spans in an `ExportTraceServiceRequest`: resource_spans (1), then
-/// scope_spans (2), then spans (2).
-fn count_spans(request: &[u8]) -> u64 {
-    fields(request, 1)
-        .into_iter()
-        .flat_map(|resource_spans| fields(resource_spans, 2))
-        .map(|scope_spans| fields(scope_spans, 2).len() as u64)
-        .sum()
-}
-
-/// CPU time of each thread of this process, by thread id, with its name.
-fn thread_cpu() -> HashMap<u32, (String, Duration)> {
-    let mut out = HashMap::new();
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return out;
-    };
-    for task in tasks.flatten() {
-        let Some(tid) = task.file_name().to_str().and_then(|t| t.parse().ok()) else {
-            continue;
-        };
-        let path = task.path();
-        let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
-        let nanos = std::fs::read_to_string(path.join("schedstat"))
-            .ok()
-            .and_then(|s| s.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0);
-        out.insert(tid, (name.trim().to_string(), Duration::from_nanos(nanos)));
-    }
-    out
-}
-
-/// CPU used since `before` by the threads `counted` accepts (by name).
-fn cpu_since(
-    before: &HashMap<u32, (String, Duration)>,
-    counted: impl Fn(u32, &str) -> bool,
-) -> Duration {
-    thread_cpu()
-        .into_iter()
-        .filter(|(tid, (name, _))| counted(*tid, name))
-        .map(|(tid, (_, now))| now.saturating_sub(before.get(&tid).map_or(Duration::ZERO, |b| b.1)))
-        .sum()
-}
 
 fn attributes() -> Vec<KeyValue> {
     vec![
@@ -242,8 +92,44 @@ fn own_cpu() -> Duration {
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Stack {
+    /// tracekit as documented: OTLP http/protobuf encoded straight from
+    /// the span records.
     Tracekit,
+    /// The same pipeline with the exporter behind a plain `SpanExporter`
+    /// wrapper, so spans go through `SpanData` and opentelemetry-proto's
+    /// messages (the path before the direct encoder): the encoder's A/B.
+    TracekitViaSpanData,
+    /// opentelemetry_sdk + opentelemetry-otlp.
     Official,
+}
+
+impl Stack {
+    const ALL: [Stack; 3] = [Stack::Tracekit, Stack::TracekitViaSpanData, Stack::Official];
+
+    fn label(self) -> &'static str {
+        match self {
+            Stack::Tracekit => "tracekit",
+            Stack::TracekitViaSpanData => "spandata",
+            Stack::Official => "official",
+        }
+    }
+}
+
+/// tracekit's OTLP exporter seen as any other `SpanExporter` (it then
+/// receives `SpanData`).
+#[derive(Debug)]
+struct ViaSpanData(OtlpExporter);
+
+impl SpanExporter for ViaSpanData {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        self.0.export(batch).await
+    }
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.0.shutdown_with_timeout(timeout)
+    }
+    fn set_resource(&mut self, resource: &opentelemetry_sdk::Resource) {
+        self.0.set_resource(resource)
+    }
 }
 
 struct Outcome {
@@ -279,8 +165,22 @@ fn run(stack: Stack, addr: SocketAddr, counts: &Counts) -> Outcome {
     let export_threads =
         |tid: u32, name: &str| tid != main_tid && name != PRODUCER && !name.starts_with(RECEIVER);
     let endpoint = format!("http://{addr}");
+    // Time and CPU from the first span to the last one exported.
+    let measure = |tracer: &(dyn Fn() -> (u64, Duration) + Sync), flush: &dyn Fn()| {
+        let before = thread_cpu();
+        let start = Instant::now();
+        let (created, producer_cpu) = tracer();
+        flush();
+        let elapsed = start.elapsed();
+        (
+            created,
+            producer_cpu,
+            elapsed,
+            cpu_since(&before, export_threads),
+        )
+    };
     let (created, producer_cpu, elapsed, export_cpu) = match stack {
-        Stack::Tracekit => {
+        Stack::Tracekit | Stack::TracekitViaSpanData => {
             // The documented setup: `init()`'s builder, configured by the
             // environment (here given as a map), redaction on.
             let env: HashMap<String, String> = [
@@ -291,20 +191,25 @@ fn run(stack: Stack, addr: SocketAddr, counts: &Counts) -> Outcome {
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-            let tk = tracekit::builder()
-                .with_env(env)
+            let mut builder = tracekit::builder()
+                .with_env(env.clone())
                 .quiet(true)
-                .tracing_subscriber(false)
-                .build();
+                .tracing_subscriber(false);
+            if stack == Stack::TracekitViaSpanData {
+                let exporter = OtlpConfig::from_env(&env)
+                    .build_exporter()
+                    .expect("exporter");
+                builder = builder
+                    .default_exporters(&[])
+                    .with_exporter(ViaSpanData(exporter));
+            }
+            let tk = builder.build();
             let tracer = tk.tracer("otlp-export");
-            let before = thread_cpu();
-            let start = Instant::now();
-            let (created, producer_cpu) = produce(&tracer);
-            let _ = tk.provider().force_flush(Duration::from_secs(30));
-            let elapsed = start.elapsed();
-            let export_cpu = cpu_since(&before, export_threads);
+            let outcome = measure(&|| produce(&tracer), &|| {
+                let _ = tk.provider().force_flush(Duration::from_secs(30));
+            });
             let _ = tk.shutdown();
-            (created, producer_cpu, elapsed, export_cpu)
+            outcome
         }
         Stack::Official => {
             let exporter = opentelemetry_otlp::SpanExporter::builder()
@@ -322,14 +227,11 @@ fn run(stack: Stack, addr: SocketAddr, counts: &Counts) -> Outcome {
                 )
                 .build();
             let tracer = provider.tracer("otlp-export");
-            let before = thread_cpu();
-            let start = Instant::now();
-            let (created, producer_cpu) = produce(&tracer);
-            let _ = provider.force_flush();
-            let elapsed = start.elapsed();
-            let export_cpu = cpu_since(&before, export_threads);
+            let outcome = measure(&|| produce(&tracer), &|| {
+                let _ = provider.force_flush();
+            });
             let _ = provider.shutdown();
-            (created, producer_cpu, elapsed, export_cpu)
+            outcome
         }
     };
     let (_requests, bytes, exported) = counts.take();
@@ -362,12 +264,9 @@ fn main() {
         "producer ns/span"
     );
     for round in 1..=ROUNDS {
-        for stack in [Stack::Tracekit, Stack::Official] {
+        for stack in Stack::ALL {
             let outcome = run(stack, addr, &counts);
-            let name = match stack {
-                Stack::Tracekit => "tracekit",
-                Stack::Official => "official",
-            };
+            let name = stack.label();
             println!(
                 "{name:<9} {round:>5} {:>12.0} {:>7.1} {:>10.1} {:>16.3} {:>16.1}",
                 outcome.spans_per_second(),
@@ -382,7 +281,7 @@ fn main() {
     let medians =
         |name: &str, f: fn(&Outcome) -> f64| median(outcomes[name].iter().map(f).collect());
     println!();
-    for name in ["tracekit", "official"] {
+    for name in Stack::ALL.map(Stack::label) {
         println!(
             "median {name:<9} {:>12.0} exported/s {:>6.1} % dropped {:>7.1} B/span {:>8.3} us export/span {:>7.1} ns producer/span",
             medians(name, Outcome::spans_per_second),
@@ -393,6 +292,11 @@ fn main() {
         );
     }
     let tk_export = medians("tracekit", Outcome::export_us);
+    println!(
+        "encoder A/B: export CPU per span via SpanData/direct {:.2}x, producer CPU per span via SpanData/direct {:.2}x",
+        medians("spandata", Outcome::export_us) / tk_export,
+        medians("spandata", Outcome::producer_ns) / medians("tracekit", Outcome::producer_ns),
+    );
     let official_export = medians("official", Outcome::export_us);
     println!(
         "ratios: export CPU per span official/tracekit {:.2}x, exported spans/s tracekit/official {:.2}x, producer CPU per span official/tracekit {:.2}x",
