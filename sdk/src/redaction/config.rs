@@ -1,7 +1,7 @@
 //! [`RedactionConfig`]: the rules, built in code (and extended from the
 //! environment by [`RedactionConfig::apply_env`]).
 
-use super::hashing::MIN_HASH_KEY_LEN;
+use super::hashing::{HASHING_AVAILABLE, MIN_HASH_KEY_LEN};
 use super::key_pattern::{InvalidPattern, KeyPattern};
 use super::Redactor;
 use std::fmt;
@@ -404,13 +404,23 @@ impl RedactionConfig {
 
     /// The HMAC-SHA256 key for [`KeyAction::Hash`] rules: at least 16 bytes
     /// (a shorter key is refused with a warning, and hash rules then mask).
+    /// Needs tracekit's cargo feature `redaction-hash`; without it the key
+    /// is refused the same way.
     /// Take it from a secret store, never from source code.
     pub fn with_hash_key(self, key: impl AsRef<[u8]>) -> Self {
         self.with_hash_key_from(key.as_ref(), "RedactionConfig::with_hash_key")
     }
 
     pub(crate) fn with_hash_key_from(mut self, key: &[u8], source: &str) -> Self {
-        if key.len() < MIN_HASH_KEY_LEN {
+        if !HASHING_AVAILABLE {
+            self.invalid.push(InvalidRule {
+                source: source.to_string(),
+                rule: "<hidden>".to_string(),
+                reason: "keyed hashing needs tracekit's cargo feature `redaction-hash` \
+                         (hash rules mask instead)"
+                    .to_string(),
+            });
+        } else if key.len() < MIN_HASH_KEY_LEN {
             self.invalid.push(InvalidRule {
                 source: source.to_string(),
                 rule: "<hidden>".to_string(),

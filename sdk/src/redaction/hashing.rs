@@ -3,26 +3,37 @@
 //! without revealing them (and without being open to a dictionary attack by
 //! anyone who lacks the key).
 
+#[cfg(feature = "redaction-hash")]
 use hmac::{Hmac, Mac};
+#[cfg(feature = "redaction-hash")]
 use sha2::Sha256;
 use std::fmt;
 
 /// Prefix of every hashed value.
+#[cfg(feature = "redaction-hash")]
 pub(crate) const HASH_PREFIX: &str = "hmac-sha256:";
 
 /// Fewest key bytes accepted (RFC 2104 advises against keys shorter than
 /// the hash output; 16 bytes is the floor tracekit enforces).
 pub const MIN_HASH_KEY_LEN: usize = 16;
 
+/// Whether this build can hash (cargo feature `redaction-hash`).
+pub(crate) const HASHING_AVAILABLE: bool = cfg!(feature = "redaction-hash");
+
 /// HMAC-SHA256 with the key schedule done once; each value clones it.
+/// Without the `redaction-hash` feature there is none (hash rules mask).
 #[derive(Clone)]
 pub(crate) struct KeyedHasher {
+    #[cfg(feature = "redaction-hash")]
     mac: Hmac<Sha256>,
+    #[cfg(not(feature = "redaction-hash"))]
+    never: std::convert::Infallible,
 }
 
 impl KeyedHasher {
     /// A hasher for `key`; `None` when the key is shorter than
-    /// [`MIN_HASH_KEY_LEN`].
+    /// [`MIN_HASH_KEY_LEN`] (or the build cannot hash).
+    #[cfg(feature = "redaction-hash")]
     pub(crate) fn new(key: &[u8]) -> Option<KeyedHasher> {
         if key.len() < MIN_HASH_KEY_LEN {
             return None;
@@ -32,8 +43,15 @@ impl KeyedHasher {
         Some(KeyedHasher { mac })
     }
 
+    /// Without the `redaction-hash` feature: never a hasher.
+    #[cfg(not(feature = "redaction-hash"))]
+    pub(crate) fn new(_key: &[u8]) -> Option<KeyedHasher> {
+        None
+    }
+
     /// `hmac-sha256:` followed by the first 16 hex digits of the MAC of
     /// `value`.
+    #[cfg(feature = "redaction-hash")]
     pub(crate) fn hash(&self, value: &[u8]) -> String {
         let mut mac = self.mac.clone();
         mac.update(value);
@@ -47,6 +65,12 @@ impl KeyedHasher {
         }
         out
     }
+
+    /// Without the `redaction-hash` feature no hasher exists.
+    #[cfg(not(feature = "redaction-hash"))]
+    pub(crate) fn hash(&self, _value: &[u8]) -> String {
+        match self.never {}
+    }
 }
 
 impl fmt::Debug for KeyedHasher {
@@ -55,7 +79,7 @@ impl fmt::Debug for KeyedHasher {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "redaction-hash"))]
 mod tests {
     use super::*;
 
