@@ -94,6 +94,10 @@
 //! - [`traceparent_response_header`](TracekitLayerBuilder::traceparent_response_header):
 //!   send `traceparent` back, with `Access-Control-Expose-Headers:
 //!   traceparent`, so browser code can correlate with the server trace.
+//! - [`origin`](TracekitClientLayerBuilder::origin) (client): the server
+//!   behind a tonic channel, whose requests reach the layer with a
+//!   path-only URI; client spans then get `server.address` and
+//!   `server.port`.
 //!
 //! # CORS for browser clients
 //!
