@@ -140,12 +140,9 @@ pub type TracedGreeterClient = GreeterClient<TracekitClientService<Channel, Boxe
 /// layer path-only URIs).
 pub async fn connect(endpoint: Endpoint) -> Result<TracedGreeterClient, tonic::transport::Error> {
     let channel = endpoint.connect().await?;
-    let traced = ServiceBuilder::new()
-        .layer(
-            TracekitClientLayer::builder()
-                .origin(endpoint.uri())
-                .build(),
-        )
-        .service(channel);
+    let layer = TracekitClientLayer::builder()
+        .origin(endpoint.uri())
+        .build();
+    let traced = ServiceBuilder::new().layer(layer).service(channel);
     Ok(GreeterClient::new(traced))
 }

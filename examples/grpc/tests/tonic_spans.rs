@@ -496,3 +496,30 @@ fn demo_program_exports_one_trace() {
         }
     }
 }
+
+/// The README's gRPC snippets are this example's code, line for line.
+#[test]
+fn readme_snippets_are_the_example_code() {
+    let readme = include_str!("../../../README.md");
+    let code = include_str!("../src/lib.rs");
+    let section = readme
+        .split("## gRPC (tonic)")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("the README has a gRPC section");
+    let mut checked = 0;
+    for block in section.split("```rust").skip(1) {
+        let block = block.split("```").next().unwrap();
+        for line in block.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with("//") {
+                continue;
+            }
+            assert!(
+                code.lines().any(|l| l.trim() == line),
+                "README line not in src/lib.rs: {line}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 8, "only {checked} lines checked");
+}
