@@ -71,7 +71,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let result = session.with_context(cx.clone()).await;
     cx.span().end();
-    println!("trace {}", cx.span().span_context().trace_id());
+    println!(
+        "trace {}: each call is a client span with the server's span inside; the \
+         console waterfall prints each server span as a block of its own, since its \
+         parent reached it over the wire",
+        cx.span().span_context().trace_id()
+    );
 
     let _ = stop.send(());
     server.await??;
