@@ -13,7 +13,9 @@ use opentelemetry::baggage::BaggageExt;
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::{TraceContextExt, Tracer as _};
 use opentelemetry::{Context, KeyValue};
-use opentelemetry_semantic_conventions::attribute::{ERROR_TYPE, SERVER_ADDRESS, SERVER_PORT};
+use opentelemetry_semantic_conventions::attribute::{
+    ERROR_TYPE, HTTP_RESPONSE_STATUS_CODE, SERVER_ADDRESS, SERVER_PORT,
+};
 #[allow(deprecated)]
 use opentelemetry_semantic_conventions::attribute::{
     RPC_GRPC_STATUS_CODE, RPC_METHOD, RPC_SERVICE, RPC_SYSTEM,
@@ -23,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::{Channel, Endpoint, Server};
-use tonic::{Code, Request, Response, Status};
+use tonic::{Code, Request, Response, Status, Streaming};
 use tower::ServiceBuilder;
 use tracekit::testing::receiver::{OtlpReceiver, ReceivedSpan};
 use tracekit::Tracekit;
@@ -177,6 +179,16 @@ impl Setup {
         }
     }
 
+    /// A `StreamHellos` call's stream of replies.
+    async fn stream(&mut self, name: &str, count: u32, interval_ms: u32) -> Streaming<HelloReply> {
+        let request = StreamHellosRequest {
+            name: name.into(),
+            count,
+            interval_ms,
+        };
+        self.grpc.stream_hellos(request).await.unwrap().into_inner()
+    }
+
     /// Flush both pipelines and wait for `n` spans at the receiver.
     fn spans(&self, n: usize) -> Vec<ReceivedSpan> {
         for tk in [&self.client, &self.server] {
@@ -286,7 +298,7 @@ async fn unary_call_is_one_trace_with_rpc_attributes_and_baggage() {
         assert_eq!(status_code(span), STATUS_UNSET);
         assert!(span.attribute(ERROR_TYPE).is_none());
         // gRPC spans follow the RPC conventions, not the HTTP ones.
-        assert!(span.attribute("http.response.status_code").is_none());
+        assert!(span.attribute(HTTP_RESPONSE_STATUS_CODE).is_none());
     }
     // The server's work starts after the client's call (their ends are
     // too close together to compare across the clock's re-anchoring).
@@ -365,17 +377,7 @@ fn tonic_code_name(code: Code) -> &'static str {
 async fn server_streaming_spans_end_with_the_stream() {
     let mut setup = Setup::start().await;
     let interval = Duration::from_millis(40);
-    let request = StreamHellosRequest {
-        name: "Grace".into(),
-        count: 3,
-        interval_ms: interval.as_millis() as u32,
-    };
-    let mut stream = setup
-        .grpc
-        .stream_hellos(request)
-        .await
-        .unwrap()
-        .into_inner();
+    let mut stream = setup.stream("Grace", 3, interval.as_millis() as u32).await;
     let first = stream.message().await.unwrap().unwrap();
     assert_eq!(first.message, "hello #1");
     assert_eq!(
@@ -394,16 +396,7 @@ async fn server_streaming_spans_end_with_the_stream() {
     let sent_last = setup.greeter.last_sent.lock().unwrap().unwrap();
 
     // A stream that ends with an error status in its trailers.
-    let cut = setup
-        .grpc
-        .stream_hellos(StreamHellosRequest {
-            name: "cut".into(),
-            count: 2,
-            interval_ms: 1,
-        })
-        .await
-        .unwrap();
-    let mut cut = cut.into_inner();
+    let mut cut = setup.stream("cut", 2, 1).await;
     assert!(cut.message().await.unwrap().is_some());
     assert!(cut.message().await.unwrap().is_some());
     assert_eq!(cut.message().await.unwrap_err().code(), Code::Unavailable);
@@ -461,6 +454,28 @@ async fn server_streaming_spans_end_with_the_stream() {
         assert_eq!(status_code(span), STATUS_ERROR);
         assert_eq!(span.attribute(ERROR_TYPE).as_deref(), Some("UNAVAILABLE"));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_dropped_by_the_client_is_cancelled() {
+    let mut setup = Setup::start().await;
+    let mut stream = setup.stream("Grace", 5, 50).await;
+    assert!(stream.message().await.unwrap().is_some());
+    // The caller loses interest: tonic resets the HTTP/2 stream.
+    drop(stream);
+
+    let spans = setup.spans(2);
+    let client = find(&spans, "greeter-client", STREAM_HELLOS);
+    let server = find(&spans, "greeter-server", STREAM_HELLOS);
+    assert_eq!(server.span.parent_span_id, client.span.span_id);
+    let port = setup.address.port();
+    for span in [client, server] {
+        assert_rpc_attributes(span, "StreamHellos", Code::Cancelled, port);
+    }
+    // CANCELLED is an Error for the client, not for the server.
+    assert_eq!(status_code(client), STATUS_ERROR);
+    assert_eq!(client.attribute(ERROR_TYPE).as_deref(), Some("CANCELLED"));
+    assert_eq!(status_code(server), STATUS_UNSET);
 }
 
 /// The demo program: one trace from its root through every call, each
