@@ -179,8 +179,24 @@ impl ActiveSpan {
     }
 }
 
+/// `CANCELLED`: the status of a gRPC call abandoned before its status
+/// arrived.
+const GRPC_CANCELLED: i64 = 1;
+
 impl Drop for ActiveSpan {
+    /// Ends the span if nothing has. A gRPC call dropped before its status
+    /// arrived and without a failure (the caller dropped the call or its
+    /// stream; on a server, the client reset the stream) ends as
+    /// `CANCELLED`, as gRPC itself reports it: an Error on clients, not on
+    /// servers.
     fn drop(&mut self) {
+        if !self.ended
+            && self.protocol == Protocol::Grpc
+            && self.grpc_status.is_none()
+            && self.failure.is_none()
+        {
+            self.grpc_status = Some(GRPC_CANCELLED);
+        }
         self.end();
     }
 }
@@ -289,6 +305,39 @@ mod tests {
         s.on_response(200, &headers);
         s.end();
         assert_eq!(test.spans().get("s").status, Status::Unset);
+    }
+
+    #[test]
+    #[allow(deprecated)]
+    fn grpc_calls_dropped_before_their_status_are_cancelled() {
+        for (side, error) in [(Side::Client, true), (Side::Server, false)] {
+            let test = TestProvider::new();
+            let mut s = active(&test, side, Protocol::Grpc);
+            s.on_response(200, &HeaderMap::new());
+            drop(s);
+            let spans = test.spans();
+            let span = spans.get("s");
+            assert_eq!(
+                attribute(span, RPC_GRPC_STATUS_CODE),
+                Some(&opentelemetry::Value::I64(1)),
+                "{side:?}"
+            );
+            assert_eq!(matches!(span.status, Status::Error { .. }), error);
+        }
+        // Not when the status arrived, a failure was recorded, the span
+        // was ended, or the exchange is plain HTTP.
+        let test = TestProvider::new();
+        let mut failed = active(&test, Side::Client, Protocol::Grpc);
+        failed.fail("tonic::transport::Error", "refused".into());
+        drop(failed);
+        let mut ended = active(&test, Side::Client, Protocol::Grpc);
+        ended.end();
+        drop(ended);
+        let http = active(&test, Side::Client, Protocol::Http);
+        drop(http);
+        for span in &test.spans() {
+            assert!(attribute(span, RPC_GRPC_STATUS_CODE).is_none());
+        }
     }
 
     #[test]

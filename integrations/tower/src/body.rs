@@ -9,9 +9,10 @@ use std::task::{ready, Context, Poll};
 
 pin_project! {
     /// A response body carrying the span of its exchange. The span ends
-    /// when the last frame has been read, when reading fails (Error, with
-    /// `error.type`), or when the body is dropped before that; gRPC
-    /// trailers are read for `grpc-status` on the way.
+    /// when the last frame has been read (the trailers, or the end of a
+    /// body without them), when reading fails (Error, with `error.type`),
+    /// or when the body is dropped before that; gRPC trailers are read for
+    /// `grpc-status`.
     #[derive(Debug)]
     pub struct TracedBody<B> {
         #[pin]
@@ -54,8 +55,13 @@ impl<B: Body> Body for TracedBody<B> {
                     span.end();
                 }
                 Some(Ok(frame)) => {
+                    // Trailers are a body's last frame: the exchange is
+                    // over even if the reader never polls again (tonic's
+                    // `Streaming` stops at the trailers and may be kept
+                    // long after).
                     if let Some(trailers) = frame.trailers_ref() {
                         span.on_trailers(trailers);
+                        span.end();
                     }
                 }
             }
@@ -121,6 +127,26 @@ mod tests {
         assert_eq!(test.spans().len(), 1);
         drop(traced);
         assert_eq!(test.spans().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn trailers_end_the_span_without_waiting_for_the_end_of_the_body() {
+        let test = TestProvider::new();
+        let mut trailers = http::HeaderMap::new();
+        trailers.insert("grpc-status", "0".parse().unwrap());
+        let body = frames(vec![
+            Ok(Frame::data(Bytes::from_static(b"a"))),
+            Ok(Frame::trailers(trailers)),
+        ]);
+        let mut traced = TracedBody::new(body, Some(span(&test)));
+        let _ = traced.frame().await;
+        assert!(test.spans().is_empty());
+        let last = traced.frame().await.unwrap().unwrap();
+        assert!(last.is_trailers());
+        assert_eq!(test.spans().len(), 1, "ended with the trailers");
+        assert!(traced.frame().await.is_none());
+        drop(traced);
+        assert_eq!(test.spans().len(), 1, "and only once");
     }
 
     #[tokio::test]

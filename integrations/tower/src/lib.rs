@@ -79,7 +79,12 @@
 //! (`grpc`), `rpc.service`, `rpc.method`, `rpc.grpc.status_code` from the
 //! trailers (or the headers of a trailers-only answer); on servers only
 //! `UNKNOWN`, `DEADLINE_EXCEEDED`, `UNIMPLEMENTED`, `INTERNAL`,
-//! `UNAVAILABLE` and `DATA_LOSS` are errors.
+//! `UNAVAILABLE` and `DATA_LOSS` are errors. A streaming call's span ends
+//! with the stream's trailers; a call dropped before its status arrived
+//! ends as `CANCELLED` (an Error on clients only). A tonic channel hands the client layer
+//! path-only URIs: give the layer the endpoint
+//! ([`origin`](TracekitClientLayerBuilder::origin)) for `server.address`
+//! and `server.port`.
 //!
 //! # Options
 //!
@@ -94,6 +99,10 @@
 //! - [`traceparent_response_header`](TracekitLayerBuilder::traceparent_response_header):
 //!   send `traceparent` back, with `Access-Control-Expose-Headers:
 //!   traceparent`, so browser code can correlate with the server trace.
+//! - [`origin`](TracekitClientLayerBuilder::origin) (client): the server
+//!   behind a tonic channel, whose requests reach the layer with a
+//!   path-only URI; client spans then get `server.address` and
+//!   `server.port`.
 //!
 //! # CORS for browser clients
 //!

@@ -249,6 +249,64 @@ async fn client_layer_injects_and_marks_errors() {
 }
 
 #[tokio::test]
+async fn path_only_requests_take_the_server_from_the_origin_or_the_host_header() {
+    use opentelemetry_semantic_conventions::attribute::{SERVER_ADDRESS, SERVER_PORT, URL_FULL};
+    let answer = || {
+        service_fn(|req: Request<()>| async move {
+            // What a tonic channel does below the layer: the request
+            // reaches it without scheme or authority.
+            assert!(req.uri().authority().is_none());
+            Ok::<_, Infallible>(Response::new(Full::new(Bytes::new())))
+        })
+    };
+    let test = TestProvider::new();
+    let origin: http::Uri = "https://api.example:8443".parse().unwrap();
+    let with_origin = TracekitClientLayer::builder()
+        .tracer(test.tracer("client"))
+        .origin(&origin)
+        .build()
+        .layer(answer());
+    let request = Request::get("/users/7?token=t").body(()).unwrap();
+    drop(with_origin.oneshot(request).await.unwrap());
+    let spans = test.spans();
+    let span = spans.get("GET");
+    assert_eq!(
+        attribute(span, SERVER_ADDRESS).unwrap().as_str(),
+        "api.example"
+    );
+    assert_eq!(attribute(span, SERVER_PORT), Some(&8443i64.into()));
+    assert_eq!(
+        attribute(span, URL_FULL).unwrap().as_str(),
+        "https://api.example:8443/users/7?token=REDACTED"
+    );
+    test.reset();
+
+    let without_origin = TracekitClientLayer::builder()
+        .tracer(test.tracer("client"))
+        .build()
+        .layer(answer());
+    let request = Request::get("/x")
+        .header("host", "h.example:81")
+        .body(())
+        .unwrap();
+    drop(without_origin.clone().oneshot(request).await.unwrap());
+    let request = Request::get("/x").body(()).unwrap();
+    drop(without_origin.oneshot(request).await.unwrap());
+    let spans = test.spans();
+    assert_eq!(spans.len(), 2);
+    // In the order they ended.
+    let mut ended = spans.iter();
+    let (from_host, unknown) = (ended.next().unwrap(), ended.next().unwrap());
+    assert_eq!(
+        attribute(from_host, SERVER_ADDRESS).unwrap().as_str(),
+        "h.example"
+    );
+    assert_eq!(attribute(from_host, SERVER_PORT), Some(&81i64.into()));
+    assert!(attribute(unknown, SERVER_ADDRESS).is_none());
+    assert!(attribute(unknown, SERVER_PORT).is_none());
+}
+
+#[tokio::test]
 async fn the_context_is_current_on_every_poll_and_only_then() {
     let test = TestProvider::new();
     let layer = server(&test).skip_path("/health").build();

@@ -1,9 +1,11 @@
 //! [`TracekitClientLayerBuilder`]: the client layer's options.
 
+use super::describe::origin_prefix;
 use super::layer::{ClientSettings, TracekitClientLayer};
 use crate::capture::{HeaderCapture, HeaderSide};
 use crate::propagation::Propagation;
 use crate::tracer::{global_tracer, SpanTracer};
+use http::Uri;
 use opentelemetry::global::BoxedTracer;
 use opentelemetry::propagation::TextMapPropagator;
 use std::sync::Arc;
@@ -16,6 +18,7 @@ pub struct TracekitClientLayerBuilder<T = BoxedTracer> {
     propagation: Propagation,
     request_headers: HeaderCapture,
     response_headers: HeaderCapture,
+    origin: Option<String>,
 }
 
 impl TracekitClientLayerBuilder {
@@ -25,6 +28,7 @@ impl TracekitClientLayerBuilder {
             propagation: Propagation::Global,
             request_headers: HeaderCapture::default(),
             response_headers: HeaderCapture::default(),
+            origin: None,
         }
     }
 }
@@ -37,6 +41,7 @@ impl<T: SpanTracer> TracekitClientLayerBuilder<T> {
             propagation: self.propagation,
             request_headers: self.request_headers,
             response_headers: self.response_headers,
+            origin: self.origin,
         }
     }
 
@@ -75,6 +80,45 @@ impl<T: SpanTracer> TracekitClientLayerBuilder<T> {
         self
     }
 
+    /// The server this client talks to, for requests whose URI carries
+    /// no authority: a tonic [`Channel`] hands its layers path-only URIs
+    /// (`/demo.v1.Greeter/SayHello`) and adds the endpoint's scheme and
+    /// authority further down, out of the layer's sight. Give the layer
+    /// the endpoint's URI and client spans get `server.address` and
+    /// `server.port` (the scheme's default port when none is written) and,
+    /// for plain HTTP, a full `url.full`.
+    ///
+    /// Only the scheme and authority of `origin` are used (`http` when no
+    /// scheme is written); a URI without an authority sets nothing. A
+    /// request whose own URI has an authority keeps it. Without an origin,
+    /// a path-only request's `Host` header gives `server.address` (and
+    /// `server.port` when written).
+    ///
+    /// ```
+    /// use tonic::transport::Endpoint;
+    /// use tower::ServiceBuilder;
+    /// use tracekit_tower::TracekitClientLayer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// # let _guard = tracekit::builder().default_exporters(&[]).install();
+    /// let endpoint = Endpoint::from_static("http://127.0.0.1:50051");
+    /// let channel = endpoint.connect_lazy();
+    /// let traced = ServiceBuilder::new()
+    ///     .layer(TracekitClientLayer::builder().origin(endpoint.uri()).build())
+    ///     .service(channel);
+    /// // Any generated client takes it: `GreeterClient::new(traced)`.
+    /// let grpc = tonic::client::Grpc::new(traced);
+    /// # drop(grpc);
+    /// # }
+    /// ```
+    ///
+    /// [`Channel`]: https://docs.rs/tonic/latest/tonic/transport/struct.Channel.html
+    pub fn origin(mut self, origin: &Uri) -> Self {
+        self.origin = origin_prefix(origin);
+        self
+    }
+
     /// The layer.
     pub fn build(self) -> TracekitClientLayer<T> {
         TracekitClientLayer::from_settings(Arc::new(ClientSettings {
@@ -86,6 +130,7 @@ impl<T: SpanTracer> TracekitClientLayerBuilder<T> {
             } else {
                 Some(Arc::new(self.response_headers))
             },
+            origin: self.origin,
         }))
     }
 }

@@ -4,6 +4,7 @@ use crate::address::{default_port, split_host_port};
 use crate::grpc::{is_grpc, service_and_method};
 use crate::method::KnownMethod;
 use crate::redaction::redact_url;
+use http::header::HOST;
 use http::{HeaderMap, Method, Uri};
 use opentelemetry::KeyValue;
 use opentelemetry_semantic_conventions::attribute::{
@@ -89,6 +90,45 @@ pub fn describe_client_request(
     }
 }
 
+/// `scheme://authority` of `uri` (scheme `http` when none is written),
+/// or `None` when it has no authority.
+pub(crate) fn origin_prefix(uri: &Uri) -> Option<String> {
+    let authority = uri.authority()?;
+    let scheme = uri.scheme_str().unwrap_or("http");
+    Some(format!("{scheme}://{authority}"))
+}
+
+/// The URL of a request for `uri`: `uri` itself when it has an authority
+/// or no `origin` is known, else its path and query after `origin`.
+pub(crate) fn request_url(uri: &Uri, origin: Option<&str>) -> String {
+    match origin {
+        Some(origin) if uri.authority().is_none() => {
+            let path = uri.path_and_query().map_or("/", |p| p.as_str());
+            let mut url = String::with_capacity(origin.len() + path.len());
+            url.push_str(origin);
+            url.push_str(path);
+            url
+        }
+        _ => uri.to_string(),
+    }
+}
+
+/// `server.address` and, when written, `server.port` from the `Host`
+/// header, for a request whose URL named no server.
+pub(crate) fn push_host_header_server(headers: &HeaderMap, attributes: &mut Vec<KeyValue>) {
+    let Some((host, port)) = headers
+        .get(HOST)
+        .and_then(|value| value.to_str().ok())
+        .and_then(split_host_port)
+    else {
+        return;
+    };
+    attributes.push(KeyValue::new(SERVER_ADDRESS, host.to_owned()));
+    if let Some(port) = port {
+        attributes.push(KeyValue::new(SERVER_PORT, i64::from(port)));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +185,56 @@ mod tests {
             Some("SayHello".into())
         );
         assert!(get(&described.attributes, URL_FULL).is_none());
+    }
+
+    #[test]
+    fn origins_and_request_urls() {
+        let origin = |text: &str| origin_prefix(&text.parse().unwrap());
+        assert_eq!(
+            origin("http://127.0.0.1:50051").as_deref(),
+            Some("http://127.0.0.1:50051")
+        );
+        assert_eq!(
+            origin("https://api.example/prefix").as_deref(),
+            Some("https://api.example")
+        );
+        assert_eq!(origin("[::1]:9").as_deref(), Some("http://[::1]:9"));
+        assert_eq!(origin("/path/only"), None);
+
+        let path_only: Uri = "/demo.v1.Greeter/SayHello?x=1".parse().unwrap();
+        assert_eq!(
+            request_url(&path_only, Some("http://h:1")),
+            "http://h:1/demo.v1.Greeter/SayHello?x=1"
+        );
+        assert_eq!(
+            request_url(&path_only, None),
+            "/demo.v1.Greeter/SayHello?x=1"
+        );
+        let absolute: Uri = "http://other:2/x".parse().unwrap();
+        assert_eq!(
+            request_url(&absolute, Some("http://h:1")),
+            "http://other:2/x"
+        );
+    }
+
+    #[test]
+    fn host_header_names_the_server_of_a_path_only_request() {
+        let mut attributes = Vec::new();
+        let mut headers = HeaderMap::new();
+        push_host_header_server(&headers, &mut attributes);
+        assert!(attributes.is_empty());
+        headers.insert(HOST, "h.example:8443".parse().unwrap());
+        push_host_header_server(&headers, &mut attributes);
+        assert_eq!(get(&attributes, SERVER_ADDRESS), Some("h.example".into()));
+        assert_eq!(get(&attributes, SERVER_PORT), Some(8443i64.into()));
+        let mut attributes = Vec::new();
+        headers.insert(HOST, "h.example".parse().unwrap());
+        push_host_header_server(&headers, &mut attributes);
+        assert_eq!(get(&attributes, SERVER_ADDRESS), Some("h.example".into()));
+        assert_eq!(get(&attributes, SERVER_PORT), None);
+        let mut attributes = Vec::new();
+        headers.insert(HOST, http::HeaderValue::from_bytes(b"\xff").unwrap());
+        push_host_header_server(&headers, &mut attributes);
+        assert!(attributes.is_empty());
     }
 }

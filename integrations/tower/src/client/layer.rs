@@ -15,6 +15,9 @@ pub(crate) struct ClientSettings<T> {
     pub(crate) propagation: Propagation,
     pub(crate) request_headers: HeaderCapture,
     pub(crate) response_headers: Option<Arc<HeaderCapture>>,
+    /// `scheme://authority` for requests whose URI has no authority
+    /// ([`TracekitClientLayerBuilder::origin`]).
+    pub(crate) origin: Option<String>,
 }
 
 /// A tower layer for HTTP clients: each request gets a CLIENT span, child

@@ -1,6 +1,6 @@
 //! [`TracekitClientService`]: the traced client service.
 
-use super::describe::describe_client_request;
+use super::describe::{describe_client_request, push_host_header_server, request_url};
 use super::layer::ClientSettings;
 use crate::active_span::{ActiveSpan, Protocol};
 use crate::body::TracedBody;
@@ -71,9 +71,13 @@ where
             .extensions()
             .get::<UrlTemplate>()
             .map(UrlTemplate::as_str);
-        let url = request.uri().to_string();
+        let origin = settings.origin.as_deref();
+        let url = request_url(request.uri(), origin);
         let mut described =
             describe_client_request(request.method(), &url, request.headers(), template);
+        if origin.is_none() && request.uri().authority().is_none() {
+            push_host_header_server(request.headers(), &mut described.attributes);
+        }
         settings
             .request_headers
             .record(request.headers(), &mut described.attributes);
