@@ -18,6 +18,11 @@ pub(crate) fn tracestate_name() -> &'static HeaderName {
     &WELL_KNOWN[1]
 }
 
+/// The `baggage` header name.
+pub(crate) fn baggage_name() -> &'static HeaderName {
+    &WELL_KNOWN[2]
+}
+
 /// The first value of `traceparent` and `tracestate` in a request and
 /// whether more follow, found by a lookup or noted during a pass over the
 /// headers.
@@ -27,6 +32,7 @@ pub(crate) struct TraceContextFields<'a> {
     traceparent_repeated: bool,
     tracestate: Option<&'a HeaderValue>,
     tracestate_repeated: bool,
+    baggage: bool,
 }
 
 impl<'a> TraceContextFields<'a> {
@@ -39,7 +45,20 @@ impl<'a> TraceContextFields<'a> {
         for value in headers.get_all(tracestate_name()) {
             fields.note_tracestate(value);
         }
+        fields.baggage = headers.contains_key(baggage_name());
         fields
+    }
+
+    /// A `baggage` field was seen.
+    #[inline]
+    pub(crate) fn note_baggage(&mut self) {
+        self.baggage = true;
+    }
+
+    /// Whether the request has a `baggage` field (only then is there
+    /// baggage to extract).
+    pub(crate) fn has_baggage(&self) -> bool {
+        self.baggage
     }
 
     /// A `traceparent` value, in header order.
@@ -99,6 +118,7 @@ fn note<'a>(first: &mut Option<&'a HeaderValue>, repeated: &mut bool, value: &'a
 }
 
 /// The context `headers` carry (see [`TraceContextFields::remote_context`]).
+#[cfg(test)]
 pub(crate) fn remote_context(headers: &HeaderMap) -> Context {
     TraceContextFields::lookup(headers).remote_context(headers)
 }
