@@ -531,6 +531,39 @@ impl TracekitBuilder {
     }
 }
 
+/// A tracer of the installed pipeline (from [`init`] or
+/// [`TracekitBuilder::install`]) for the instrumentation scope `name`:
+/// tracekit's own [`Tracer`], the fast way to start spans.
+/// `opentelemetry::global::tracer(name)` reaches the same pipeline, but
+/// through the API's boxed tracer: each span then costs a heap allocation,
+/// dynamic calls and a wall-clock read more (the `span` benchmark measures
+/// both side by side), which is fine for libraries written against the
+/// API and worth avoiding in hot code.
+///
+/// Take it after `init()`: before, there is no pipeline, and the tracer
+/// (like a global tracer taken before `init()`) records nothing, ever.
+///
+/// ```
+/// use opentelemetry::trace::{TraceContextExt, Tracer as _};
+///
+/// # std::env::set_var("OTEL_TRACES_EXPORTER", "none");
+/// let _guard = tracekit::init();
+/// let tracer = tracekit::tracer("checkout");
+/// tracer.in_span("charge card", |cx| {
+///     assert!(cx.span().span_context().is_sampled());
+/// });
+/// ```
+pub fn tracer(name: impl Into<Cow<'static, str>>) -> Tracer {
+    let installed = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
+    match installed.as_ref() {
+        Some(tracekit) => tracekit.tracer(name),
+        None => TracerProvider::builder()
+            .disabled(true)
+            .build()
+            .tracer(name),
+    }
+}
+
 /// The pipeline the first [`TracekitBuilder::install`] installed.
 static INSTALLED: std::sync::Mutex<Option<Tracekit>> = std::sync::Mutex::new(None);
 
