@@ -109,7 +109,7 @@ impl Propagation {
                     .copied()
                     .unwrap_or_else(|| TraceContextFields::lookup(headers));
                 let cx = fields.remote_context(headers);
-                if w3c.has_baggage() && fields.has_baggage() {
+                if w3c.has_baggage() && fields.has_baggage(headers) {
                     BaggagePropagator::new().extract_with_context(&cx, &extractor)
                 } else {
                     cx

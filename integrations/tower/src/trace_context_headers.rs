@@ -32,7 +32,20 @@ pub(crate) struct TraceContextFields<'a> {
     traceparent_repeated: bool,
     tracestate: Option<&'a HeaderValue>,
     tracestate_repeated: bool,
-    baggage: bool,
+    baggage: BaggageSeen,
+}
+
+/// Whether a `baggage` field was seen: a pass over every header knows,
+/// a lookup of the W3C fields leaves it to be looked up when needed.
+#[derive(Clone, Copy, Debug, Default)]
+enum BaggageSeen {
+    /// Noted during a pass over the headers.
+    Yes,
+    /// None in a pass over the headers.
+    #[default]
+    No,
+    /// Not looked for.
+    Unknown,
 }
 
 impl<'a> TraceContextFields<'a> {
@@ -45,20 +58,24 @@ impl<'a> TraceContextFields<'a> {
         for value in headers.get_all(tracestate_name()) {
             fields.note_tracestate(value);
         }
-        fields.baggage = headers.contains_key(baggage_name());
+        fields.baggage = BaggageSeen::Unknown;
         fields
     }
 
     /// A `baggage` field was seen.
     #[inline]
     pub(crate) fn note_baggage(&mut self) {
-        self.baggage = true;
+        self.baggage = BaggageSeen::Yes;
     }
 
-    /// Whether the request has a `baggage` field (only then is there
-    /// baggage to extract).
-    pub(crate) fn has_baggage(&self) -> bool {
-        self.baggage
+    /// Whether the request `headers` (the map the fields come from) has a
+    /// `baggage` field: only then is there baggage to extract.
+    pub(crate) fn has_baggage(&self, headers: &HeaderMap) -> bool {
+        match self.baggage {
+            BaggageSeen::Yes => true,
+            BaggageSeen::No => false,
+            BaggageSeen::Unknown => headers.contains_key(baggage_name()),
+        }
     }
 
     /// A `traceparent` value, in header order.
