@@ -137,7 +137,7 @@ pub fn builder() -> TracekitBuilder {
 
 /// Set tracekit up from the environment and install it globally: the
 /// tracer provider (`opentelemetry::global::tracer(..)` then produces
-/// tracekit spans), the propagator (`OTEL_PROPAGATORS`, default
+/// tracekit spans; [`tracer()`] gives tracekit's tracer itself), the propagator (`OTEL_PROPAGATORS`, default
 /// `tracecontext,baggage`) and a `tracing` subscriber whose layer turns
 /// `tracing` spans (`#[instrument]`) into tracekit spans, with log lines
 /// when `TRACEKIT_LOG_FORMAT` is `text` or `json`. One line on standard
@@ -153,7 +153,7 @@ pub fn builder() -> TracekitBuilder {
 /// # std::env::set_var("OTEL_TRACES_EXPORTER", "none");
 /// let _guard = tracekit::init();
 /// use opentelemetry::trace::Tracer as _;
-/// opentelemetry::global::tracer("example").in_span("work", |_cx| {});
+/// tracekit::tracer("example").in_span("work", |_cx| {});
 /// // `_guard` drops at the end of the scope: the spans are flushed.
 /// ```
 ///
