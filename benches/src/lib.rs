@@ -62,6 +62,67 @@ pub fn tracekit_provider_with(
     .build()
 }
 
+/// The documented setup: a pipeline like [`tracekit_provider`]'s (the
+/// sampler, a batch processor with default settings, `exporter`) installed
+/// by `tracekit::builder().install()` as `tracekit::init()` installs it:
+/// the global tracer provider, the default propagator (`tracecontext,baggage`)
+/// and the `tracing` subscriber. Nothing is read from the environment and
+/// no start-up line is printed. Once per process.
+pub fn tracekit_installed(
+    sampler: impl tracekit_samplers::Sampler + 'static,
+    exporter: CountingExporter,
+) -> tracekit::TracekitGuard {
+    tracekit_installed_with(sampler, exporter, tracekit::BatchConfig::default())
+}
+
+/// [`tracekit_installed`] with its batch processor set up by `config`.
+pub fn tracekit_installed_with(
+    sampler: impl tracekit_samplers::Sampler + 'static,
+    exporter: CountingExporter,
+    config: tracekit::BatchConfig,
+) -> tracekit::TracekitGuard {
+    tracekit::builder()
+        .with_env(std::collections::HashMap::<String, String>::new())
+        .default_exporters(&[])
+        .with_span_processor(tracekit::BatchSpanProcessor::with_config(exporter, config))
+        .sampler(sampler)
+        .quiet(true)
+        .install()
+}
+
+/// A sampler that samples while switched on and drops while off: one
+/// installed pipeline (a process has one) serves the sampled and the
+/// unsampled cases.
+#[derive(Clone, Debug, Default)]
+pub struct SwitchSampler {
+    on: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl SwitchSampler {
+    /// Sample from now on, or not.
+    pub fn set(&self, on: bool) {
+        self.on.store(on, Ordering::Relaxed);
+    }
+}
+
+impl tracekit_samplers::Sampler for SwitchSampler {
+    fn should_sample(
+        &self,
+        _params: &tracekit_samplers::SamplingParameters<'_>,
+    ) -> tracekit_samplers::SamplingResult {
+        use tracekit_samplers::{SamplingDecision, SamplingResult};
+        SamplingResult::decision(if self.on.load(Ordering::Relaxed) {
+            SamplingDecision::RecordAndSample
+        } else {
+            SamplingDecision::Drop
+        })
+    }
+
+    fn description(&self) -> String {
+        "SwitchSampler".to_string()
+    }
+}
+
 /// An opentelemetry_sdk provider configured the same way: the sampler, its
 /// batch processor with default settings, and `exporter`.
 pub fn otel_sdk_provider(

@@ -5,6 +5,8 @@ use opentelemetry::propagation::{
 };
 use opentelemetry::Context;
 
+use crate::W3cPropagation;
+
 /// Runs several propagators as one: injection calls every propagator in
 /// order; extraction runs them in order, each one extending the context the
 /// previous one returned (so a later propagator's span context wins and
@@ -28,6 +30,8 @@ use opentelemetry::Context;
 pub struct CompositePropagator {
     propagators: Vec<Box<dyn TextMapPropagator + Send + Sync>>,
     fields: Vec<String>,
+    /// Set when this crate built the composite from a known list.
+    w3c: Option<W3cPropagation>,
 }
 
 impl CompositePropagator {
@@ -44,7 +48,37 @@ impl CompositePropagator {
         CompositePropagator {
             propagators,
             fields,
+            w3c: None,
         }
+    }
+
+    /// The composite of `propagators`, known to do what `w3c` does.
+    pub(crate) fn known_w3c(
+        propagators: Vec<Box<dyn TextMapPropagator + Send + Sync>>,
+        w3c: Option<W3cPropagation>,
+    ) -> Self {
+        CompositePropagator {
+            w3c,
+            ..CompositePropagator::new(propagators)
+        }
+    }
+
+    /// Whether this composite is exactly W3C Trace Context, or W3C Trace
+    /// Context then W3C Baggage, as [`Default`] and [`from_env_value`]
+    /// build them (`None` for one built by [`CompositePropagator::new`],
+    /// whose members it cannot see).
+    ///
+    /// [`from_env_value`]: crate::from_env_value
+    ///
+    /// ```
+    /// use tracekit_propagators::{from_env_value, CompositePropagator, W3cPropagation};
+    ///
+    /// assert_eq!(CompositePropagator::default().w3c(), Some(W3cPropagation::TraceContextAndBaggage));
+    /// assert_eq!(from_env_value(Some("tracecontext")).0.w3c(), Some(W3cPropagation::TraceContext));
+    /// assert_eq!(from_env_value(Some("b3,tracecontext")).0.w3c(), None);
+    /// ```
+    pub fn w3c(&self) -> Option<W3cPropagation> {
+        self.w3c
     }
 
     /// Number of propagators in the composite.
@@ -62,10 +96,13 @@ impl CompositePropagator {
 impl Default for CompositePropagator {
     /// The OpenTelemetry default: W3C Trace Context then W3C Baggage.
     fn default() -> Self {
-        CompositePropagator::new(vec![
-            Box::new(crate::TraceContextPropagator::new()),
-            Box::new(crate::BaggagePropagator::new()),
-        ])
+        CompositePropagator::known_w3c(
+            vec![
+                Box::new(crate::TraceContextPropagator::new()),
+                Box::new(crate::BaggagePropagator::new()),
+            ],
+            Some(W3cPropagation::TraceContextAndBaggage),
+        )
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crate::{
     B3Encoding, B3Propagator, BaggagePropagator, CompositePropagator, JaegerPropagator,
-    TraceContextPropagator,
+    TraceContextPropagator, W3cPropagation,
 };
 use opentelemetry::propagation::TextMapPropagator;
 
@@ -90,8 +90,14 @@ pub fn from_env_value(value: Option<&str>) -> (CompositePropagator, Vec<String>)
             )),
         }
     }
+    chosen.retain(|&known| known != Known::None);
+    let w3c = match chosen.as_slice() {
+        [Known::TraceContext] => Some(W3cPropagation::TraceContext),
+        [Known::TraceContext, Known::Baggage] => Some(W3cPropagation::TraceContextAndBaggage),
+        _ => None,
+    };
     let propagators = chosen.into_iter().filter_map(Known::build).collect();
-    (CompositePropagator::new(propagators), warnings)
+    (CompositePropagator::known_w3c(propagators, w3c), warnings)
 }
 
 /// Builds the propagator configured by the process's `OTEL_PROPAGATORS`
@@ -123,6 +129,31 @@ mod tests {
     fn default_is_tracecontext_and_baggage() {
         for value in [None, Some(""), Some("  ")] {
             assert_eq!(fields(value).0, ["traceparent", "tracestate", "baggage"]);
+            let w3c = from_env_value(value).0.w3c();
+            assert_eq!(w3c, Some(W3cPropagation::TraceContextAndBaggage));
+        }
+    }
+
+    #[test]
+    fn only_the_w3c_lists_are_known_as_w3c() {
+        let w3c = |value| from_env_value(Some(value)).0.w3c();
+        assert_eq!(w3c("tracecontext"), Some(W3cPropagation::TraceContext));
+        assert_eq!(
+            w3c(" none, tracecontext"),
+            Some(W3cPropagation::TraceContext)
+        );
+        assert_eq!(
+            w3c("TRACECONTEXT,baggage,tracecontext"),
+            Some(W3cPropagation::TraceContextAndBaggage)
+        );
+        for other in [
+            "baggage,tracecontext",
+            "baggage",
+            "tracecontext,b3",
+            "none",
+            "jaeger",
+        ] {
+            assert_eq!(w3c(other), None, "{other}");
         }
     }
 

@@ -84,6 +84,7 @@ mod hex;
 mod jaeger;
 mod percent;
 mod sensitive;
+mod shared;
 mod text;
 mod trace_context;
 mod traceparent;
@@ -100,6 +101,7 @@ pub use conventions::EXCEPTION_EVENT_NAME;
 pub use env::{from_env, from_env_value, OTEL_PROPAGATORS};
 pub use jaeger::{JaegerPropagator, JAEGER_BAGGAGE_PREFIX, JAEGER_HEADER};
 pub use sensitive::{is_sensitive_query_parameter, SENSITIVE_QUERY_PARAMETERS};
+pub use shared::{global, SharedPropagator, W3cPropagation};
 pub use trace_context::{TraceContextPropagator, TRACEPARENT_HEADER, TRACESTATE_HEADER};
 pub use traceparent::{TraceParent, TRACE_FLAG_RANDOM};
 pub use tracestate::{

@@ -7,7 +7,9 @@
 //! `tracing` spans (`#[instrument]`) join the same traces through the
 //! [`layer`]. One call reads the standard `OTEL_*` variables (see the
 //! README's table) and installs the provider, the propagator and the
-//! `tracing` subscriber; the returned guard flushes on drop.
+//! `tracing` subscriber; the returned guard flushes on drop. In code of your
+//! own, [`tracer()`] gives tracekit's tracer itself, which spares each span
+//! the API's boxing.
 //!
 //! **Bind the guard**: `let _guard = tracekit::init();` keeps tracekit
 //! running until the end of the scope. `let _ = tracekit::init();` drops the
@@ -136,8 +138,8 @@ pub use tracekit_propagators as propagators;
 pub use tracekit_samplers as samplers;
 
 pub use init::{
-    builder, init, parse_traces_exporter, ExporterKind, Tracekit, TracekitBuilder, TracekitGuard,
-    DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_TRACING_LEVEL, TRACING_SCOPE,
+    builder, init, parse_traces_exporter, tracer, ExporterKind, Tracekit, TracekitBuilder,
+    TracekitGuard, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_TRACING_LEVEL, TRACING_SCOPE,
 };
 pub use layer::fmt::LogFormat;
 pub use trace::{

@@ -1,11 +1,16 @@
 //! HTTP server overhead: an axum server (`GET /users/{id}`, one worker
 //! thread pinned to CPU 0) under load from a client thread pinned to CPU 1,
-//! over loopback, in three variants measured in the same run, interleaved
+//! over loopback, in four variants measured in the same run, interleaved
 //! and repeated:
 //!
 //! - `untraced`: no tracing at all;
-//! - `tracekit`: tracekit's axum layer (TraceContext extraction, 100%
-//!   sampling, batch processor with a counting exporter);
+//! - `tracekit`: tracekit's axum layer in its explicit form, given
+//!   tracekit's tracer and the TraceContext propagator (100% sampling,
+//!   batch processor with a counting exporter);
+//! - `documented`: the form the README and crate docs show,
+//!   `tracekit_axum::layer()` over the same pipeline installed by
+//!   `tracekit::builder().install()` as `tracekit::init()` installs it
+//!   (global tracer provider, default `tracecontext,baggage` propagator);
 //! - `usual stack`: tower-http `TraceLayer` + tracing-opentelemetry +
 //!   opentelemetry_sdk (same sampler, batch processor and counting
 //!   exporter, TraceContext extraction).
@@ -16,7 +21,9 @@
 //! export thread (work tracing adds off the server thread: it runs on
 //! either CPU, read from `/proc/self/task/*/schedstat`); the last line is
 //! `tracekit X of untraced, usual stack Y of untraced` (throughput ratios,
-//! medians over the repetitions).
+//! medians over the repetitions), then the documented form against the
+//! explicit one: throughput and server CPU per request, as medians of the
+//! ratios of each repetition.
 //!
 //! With `--floor`, a fourth variant runs among them: `floor`, the least any
 //! traced layer does ([`FloorLayer`] with tracekit's pipeline: a span with
@@ -36,7 +43,9 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tracekit_benches::floor_layer::FloorLayer;
-use tracekit_benches::{otel_sdk_provider, tracekit_provider, CountingExporter, SameSampler};
+use tracekit_benches::{
+    otel_sdk_provider, tracekit_installed, tracekit_provider, CountingExporter, SameSampler,
+};
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use tracing_subscriber::layer::SubscriberExt as _;
 
@@ -55,22 +64,28 @@ const DISTINCT_REQUESTS: usize = 64;
 enum Variant {
     Untraced,
     Tracekit,
+    Documented,
     UsualStack,
     Floor,
 }
 
 impl Variant {
     /// The variants every run measures, untraced first (the anchor).
-    const MAIN: [Variant; 3] = [Variant::Untraced, Variant::Tracekit, Variant::UsualStack];
+    const MAIN: [Variant; 4] = [
+        Variant::Untraced,
+        Variant::Tracekit,
+        Variant::Documented,
+        Variant::UsualStack,
+    ];
 
     /// The name (as the kernel shortens it) of the variant's span export
-    /// thread. With `--floor`, the `tracekit` and `floor` pipelines' export
-    /// threads share a name and both count; the idle one adds next to
+    /// thread. The `tracekit`, `documented` and `floor` pipelines' export
+    /// threads share a name and all count; the idle ones add next to
     /// nothing.
     fn export_thread(self) -> Option<&'static str> {
         match self {
             Variant::Untraced => None,
-            Variant::Tracekit | Variant::Floor => Some("tracekit-batch"),
+            Variant::Tracekit | Variant::Documented | Variant::Floor => Some("tracekit-batch"),
             Variant::UsualStack => Some("OpenTelemetry"),
         }
     }
@@ -79,6 +94,7 @@ impl Variant {
         match self {
             Variant::Untraced => "untraced",
             Variant::Tracekit => "tracekit",
+            Variant::Documented => "documented",
             Variant::UsualStack => "usual stack",
             Variant::Floor => "floor",
         }
@@ -167,8 +183,12 @@ fn start_server(variant: Variant) -> ServerHandle {
     // their export threads are free to run on either core.
     let exporter = CountingExporter::default();
     let counted = exporter.clone();
+    // The documented form's pipeline is installed globally, as `init()`
+    // does (once per process: only this variant does it).
+    let installed = (variant == Variant::Documented)
+        .then(|| tracekit_installed(tracekit_samplers::AlwaysOn, exporter.clone()));
     let (tracekit, sdk) = match variant {
-        Variant::Untraced => (None, None),
+        Variant::Untraced | Variant::Documented => (None, None),
         Variant::Tracekit | Variant::Floor => (
             Some(tracekit_provider(SameSampler::AlwaysOn, exporter)),
             None,
@@ -185,7 +205,9 @@ fn start_server(variant: Variant) -> ServerHandle {
             pin_to(0);
             // Kept alive for the thread's life (the process's).
             let mut _subscriber = None;
+            let _installed = installed;
             let app = match (&tracekit, &sdk) {
+                _ if variant == Variant::Documented => routes().layer(tracekit_axum::layer()),
                 (Some(provider), _) if variant == Variant::Floor => {
                     routes().layer(FloorLayer::new(provider.tracer("http_overhead")))
                 }
@@ -507,8 +529,24 @@ fn main() {
             (servers[i].exported)()
         );
     }
+    let index = |v: Variant| variants.iter().position(|&x| x == v).expect("measured");
+    let (explicit, documented) = (index(Variant::Tracekit), index(Variant::Documented));
     println!(
         "tracekit {:.2} of untraced, usual stack {:.2} of untraced",
-        throughput_ratio[1], throughput_ratio[2]
+        throughput_ratio[explicit],
+        throughput_ratio[index(Variant::UsualStack)]
+    );
+    let mut rate: Vec<f64> = samples
+        .iter()
+        .map(|r| r[documented].per_second / r[explicit].per_second)
+        .collect();
+    let mut cpu: Vec<f64> = samples
+        .iter()
+        .map(|r| r[documented].cpu_us_per_request / r[explicit].cpu_us_per_request)
+        .collect();
+    println!(
+        "documented form {:.3} of the explicit form's throughput, {:.3} of its server CPU per request",
+        median(&mut rate),
+        median(&mut cpu)
     );
 }

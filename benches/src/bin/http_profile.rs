@@ -6,13 +6,18 @@
 //! - `untraced`: the router alone;
 //! - `tracekit`: tracekit's axum layer, as in `http_overhead`, given
 //!   tracekit's tracer and the propagator explicitly;
-//! - `tracekit_global`: the documented form, `tracekit_axum::layer()` with
-//!   the same provider and propagator installed as the global ones (what
-//!   `tracekit::init()` does), so spans go through the API's boxed global
+//! - `tracekit_global`: the documented form, `tracekit_axum::layer()` over
+//!   the same pipeline installed by `tracekit::builder().install()` (what
+//!   `tracekit::init()` does: global tracer provider, default
+//!   `tracecontext,baggage` propagator), so spans go through the API's
+//!   boxed global tracer and the propagator is the global one;
+//! - `tracekit_global_propagator`: the explicit tracer with the global
+//!   propagator (the layer builder's default) installed as `init()` does,
+//!   to tell the cost of the global propagator from that of the global
 //!   tracer;
-//! - `tracekit_global_propagator`: the explicit form but with the global
-//!   propagator (the layer builder's default), to tell the cost of the
-//!   global propagator from that of the global tracer;
+//! - `tracekit_api_propagator`: the explicit tracer with a propagator set
+//!   through `opentelemetry::global::set_text_map_propagator` (what a user
+//!   who replaces tracekit's does): the API's lock and dynamic dispatch;
 //! - `identity`: a layer that does nothing, given to `Router::layer`: what
 //!   axum's wrapping of every route costs any layer;
 //! - `floor`: the least any traced layer does
@@ -21,7 +26,7 @@
 //! - `floor_sdk`: `floor` with an `opentelemetry_sdk` tracer (same sampler,
 //!   batch processor and counting exporter) instead of tracekit's.
 //!
-//! `http_profile <untraced|tracekit|tracekit_global|tracekit_global_propagator|identity|floor|floor_sdk> [iterations]`
+//! `http_profile <untraced|tracekit|tracekit_global|tracekit_global_propagator|tracekit_api_propagator|identity|floor|floor_sdk> [iterations]`
 
 use axum::body::Body;
 use axum::extract::Path;
@@ -31,7 +36,9 @@ use opentelemetry::trace::TracerProvider as _;
 use std::time::{Duration, Instant};
 use tower::{Service, ServiceExt};
 use tracekit_benches::floor_layer::FloorLayer;
-use tracekit_benches::{otel_sdk_provider, tracekit_provider, CountingExporter, SameSampler};
+use tracekit_benches::{
+    otel_sdk_provider, tracekit_installed, tracekit_provider, CountingExporter, SameSampler,
+};
 use tracekit_propagators::TraceContextPropagator;
 
 async fn user(Path(id): Path<u64>) -> String {
@@ -97,6 +104,7 @@ fn main() {
     let sdk_provider = (variant == "floor_sdk")
         .then(|| otel_sdk_provider(SameSampler::AlwaysOn, exporter.clone()));
     let tracer = provider.tracer("http_profile");
+    let mut guard = None;
     let mut app = match variant {
         "untraced" => routes(),
         "tracekit" => routes().layer(
@@ -106,11 +114,21 @@ fn main() {
                 .build(),
         ),
         "tracekit_global" => {
-            opentelemetry::global::set_tracer_provider(provider.clone());
-            opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+            guard = Some(tracekit_installed(
+                tracekit_samplers::AlwaysOn,
+                exporter.clone(),
+            ));
             routes().layer(tracekit_axum::layer())
         }
         "tracekit_global_propagator" => {
+            tracekit::propagators::global::set_text_map_propagator(
+                tracekit::propagators::SharedPropagator::new(
+                    tracekit::propagators::CompositePropagator::default(),
+                ),
+            );
+            routes().layer(tracekit_axum::layer_builder().tracer(tracer).build())
+        }
+        "tracekit_api_propagator" => {
             opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
             routes().layer(tracekit_axum::layer_builder().tracer(tracer).build())
         }
@@ -122,7 +140,7 @@ fn main() {
         }
         other => {
             eprintln!(
-                "unknown variant {other:?}: untraced, tracekit, tracekit_global, tracekit_global_propagator, identity, floor or floor_sdk"
+                "unknown variant {other:?}: untraced, tracekit, tracekit_global, tracekit_global_propagator, tracekit_api_propagator, identity, floor or floor_sdk"
             );
             std::process::exit(2);
         }
@@ -139,6 +157,9 @@ fn main() {
     let cpu = thread_cpu_time() - cpu_start;
     let elapsed = start.elapsed();
     let _ = provider.shutdown(Duration::from_secs(10));
+    if let Some(guard) = guard {
+        let _ = guard.shutdown();
+    }
     if let Some(provider) = sdk_provider {
         let _ = provider.shutdown();
     }

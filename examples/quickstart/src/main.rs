@@ -12,7 +12,7 @@
 //! ```
 
 use opentelemetry::trace::{Span as _, SpanKind, Status, TraceContextExt, Tracer as _};
-use opentelemetry::{global, KeyValue};
+use opentelemetry::KeyValue;
 use opentelemetry_semantic_conventions::attribute::{
     CODE_FUNCTION_NAME, DB_QUERY_TEXT, DB_SYSTEM_NAME, HTTP_REQUEST_METHOD, HTTP_ROUTE,
 };
@@ -54,7 +54,7 @@ fn main() {
         .default_exporters(&[ExporterKind::Console])
         .install();
 
-    let tracer = global::tracer("quickstart");
+    let tracer = tracekit::tracer("quickstart");
     let request = tracer
         .span_builder("POST /checkout")
         .with_kind(SpanKind::Server)

@@ -12,10 +12,14 @@
 //! global tracer provider and the global propagator, which
 //! `tracekit::init()` installs (`OTEL_PROPAGATORS`, default
 //! `tracecontext,baggage`). Any tracer can be given instead
-//! ([`TracekitLayerBuilder::tracer`]), for example a `tracekit::Tracer`
-//! for the fastest path; given `tracekit_propagators::TraceContextPropagator`
-//! as the propagator, the server reads `traceparent` and `tracestate`
-//! straight from the header map ([`Propagation::TraceContext`]).
+//! ([`TracekitLayerBuilder::tracer`]), for example a `tracekit::Tracer`.
+//! The W3C propagators are applied straight from the header map, whether
+//! given explicitly (`tracekit_propagators::TraceContextPropagator`,
+//! the default `CompositePropagator`: [`Propagation::TraceContext`],
+//! [`Propagation::TraceContextAndBaggage`]) or installed by
+//! `tracekit::init()` as the global propagator; a global propagator set
+//! later through `opentelemetry::global` replaces tracekit's at once and
+//! is used through the API.
 //!
 //! # Server spans
 //!

@@ -18,6 +18,11 @@ pub(crate) fn tracestate_name() -> &'static HeaderName {
     &WELL_KNOWN[1]
 }
 
+/// The `baggage` header name.
+pub(crate) fn baggage_name() -> &'static HeaderName {
+    &WELL_KNOWN[2]
+}
+
 /// The first value of `traceparent` and `tracestate` in a request and
 /// whether more follow, found by a lookup or noted during a pass over the
 /// headers.
@@ -27,6 +32,20 @@ pub(crate) struct TraceContextFields<'a> {
     traceparent_repeated: bool,
     tracestate: Option<&'a HeaderValue>,
     tracestate_repeated: bool,
+    baggage: BaggageSeen,
+}
+
+/// Whether a `baggage` field was seen: a pass over every header knows,
+/// a lookup of the W3C fields leaves it to be looked up when needed.
+#[derive(Clone, Copy, Debug, Default)]
+enum BaggageSeen {
+    /// Noted during a pass over the headers.
+    Yes,
+    /// None in a pass over the headers.
+    #[default]
+    No,
+    /// Not looked for.
+    Unknown,
 }
 
 impl<'a> TraceContextFields<'a> {
@@ -39,7 +58,24 @@ impl<'a> TraceContextFields<'a> {
         for value in headers.get_all(tracestate_name()) {
             fields.note_tracestate(value);
         }
+        fields.baggage = BaggageSeen::Unknown;
         fields
+    }
+
+    /// A `baggage` field was seen.
+    #[inline]
+    pub(crate) fn note_baggage(&mut self) {
+        self.baggage = BaggageSeen::Yes;
+    }
+
+    /// Whether the request `headers` (the map the fields come from) has a
+    /// `baggage` field: only then is there baggage to extract.
+    pub(crate) fn has_baggage(&self, headers: &HeaderMap) -> bool {
+        match self.baggage {
+            BaggageSeen::Yes => true,
+            BaggageSeen::No => false,
+            BaggageSeen::Unknown => headers.contains_key(baggage_name()),
+        }
     }
 
     /// A `traceparent` value, in header order.
@@ -99,6 +135,7 @@ fn note<'a>(first: &mut Option<&'a HeaderValue>, repeated: &mut bool, value: &'a
 }
 
 /// The context `headers` carry (see [`TraceContextFields::remote_context`]).
+#[cfg(test)]
 pub(crate) fn remote_context(headers: &HeaderMap) -> Context {
     TraceContextFields::lookup(headers).remote_context(headers)
 }

@@ -10,7 +10,7 @@
 //! ```
 
 use opentelemetry::trace::{TraceContextExt, Tracer as _};
-use opentelemetry::{global, KeyValue};
+use opentelemetry::KeyValue;
 use std::io::Write;
 use std::time::Duration;
 use tracekit::ExporterKind;
@@ -22,7 +22,7 @@ fn main() {
         .flush_on_signal()
         .install();
 
-    let tracer = global::tracer("worker");
+    let tracer = tracekit::tracer("worker");
     for job in 1_i64.. {
         tracer.in_span("process job", |cx| {
             cx.span().set_attribute(KeyValue::new("job.id", job));

@@ -10,3 +10,13 @@ mod service;
 pub use builder::TracekitLayerBuilder;
 pub use layer::TracekitLayer;
 pub use service::TracekitService;
+
+/// The W3C fields the server's one pass over `headers` notes.
+#[cfg(test)]
+pub(crate) fn scanned_trace_context(
+    headers: &http::HeaderMap,
+) -> crate::trace_context_headers::TraceContextFields<'_> {
+    request_headers::RequestHeaders::read(headers)
+        .trace_context
+        .expect("a small map is scanned")
+}

@@ -2,7 +2,9 @@
 //! one pass.
 
 use crate::address::{X_FORWARDED_FOR, X_FORWARDED_PROTO};
-use crate::trace_context_headers::{traceparent_name, tracestate_name, TraceContextFields};
+use crate::trace_context_headers::{
+    baggage_name, traceparent_name, tracestate_name, TraceContextFields,
+};
 use http::header::{HeaderMap, HeaderValue, CONTENT_TYPE, FORWARDED, HOST, USER_AGENT};
 
 /// Up to this many header values, one pass over the map is cheaper than a
@@ -60,6 +62,9 @@ impl<'a> RequestHeaders<'a> {
                 continue;
             } else if name == tracestate_name() {
                 trace_context.note_tracestate(value);
+                continue;
+            } else if name == baggage_name() {
+                trace_context.note_baggage();
                 continue;
             } else {
                 continue;
