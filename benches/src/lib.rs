@@ -43,7 +43,7 @@ pub enum SameSampler {
 /// settings, and `exporter`.
 pub fn tracekit_provider(
     sampler: SameSampler,
-    exporter: CountingExporter,
+    exporter: impl SpanExporter + 'static,
 ) -> tracekit::TracerProvider {
     tracekit_provider_with(sampler, exporter, tracekit::BatchConfig::default())
 }
@@ -51,7 +51,7 @@ pub fn tracekit_provider(
 /// [`tracekit_provider`] with its batch processor set up by `config`.
 pub fn tracekit_provider_with(
     sampler: SameSampler,
-    exporter: CountingExporter,
+    exporter: impl SpanExporter + 'static,
     config: tracekit::BatchConfig,
 ) -> tracekit::TracerProvider {
     let builder = tracekit::TracerProvider::builder().with_batch_exporter_config(exporter, config);
@@ -70,7 +70,7 @@ pub fn tracekit_provider_with(
 /// no start-up line is printed. Once per process.
 pub fn tracekit_installed(
     sampler: impl tracekit_samplers::Sampler + 'static,
-    exporter: CountingExporter,
+    exporter: impl SpanExporter + 'static,
 ) -> tracekit::TracekitGuard {
     tracekit_installed_with(sampler, exporter, tracekit::BatchConfig::default())
 }
@@ -78,7 +78,7 @@ pub fn tracekit_installed(
 /// [`tracekit_installed`] with its batch processor set up by `config`.
 pub fn tracekit_installed_with(
     sampler: impl tracekit_samplers::Sampler + 'static,
-    exporter: CountingExporter,
+    exporter: impl SpanExporter + 'static,
     config: tracekit::BatchConfig,
 ) -> tracekit::TracekitGuard {
     tracekit::builder()
@@ -127,7 +127,7 @@ impl tracekit_samplers::Sampler for SwitchSampler {
 /// batch processor with default settings, and `exporter`.
 pub fn otel_sdk_provider(
     sampler: SameSampler,
-    exporter: CountingExporter,
+    exporter: impl SpanExporter + 'static,
 ) -> opentelemetry_sdk::trace::SdkTracerProvider {
     use opentelemetry_sdk::trace::{BatchSpanProcessor, Sampler, SdkTracerProvider};
     let sampler = match sampler {

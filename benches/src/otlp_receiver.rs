@@ -24,6 +24,11 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// Spans received since the last [`Counts::take`].
+    pub fn spans(&self) -> u64 {
+        self.spans.load(Ordering::Relaxed)
+    }
+
     /// `(requests, bytes, spans)` since the last call.
     pub fn take(&self) -> (u64, u64, u64) {
         (

@@ -30,19 +30,28 @@
 //! no attributes made current and ended), to show how much of the overhead
 //! any layer of this design pays on this machine.
 //!
-//! `cargo run --release -p tracekit-benches --bin http_overhead [-- --floor]`
+//! With `--otlp`, every traced variant exports for real: over OTLP
+//! http/protobuf (tracekit's exporter, and opentelemetry-otlp for the usual
+//! stack) to an in-process receiver on loopback that only counts
+//! ([`tracekit_benches::otlp_receiver`]), so the headline includes export;
+//! the export CPU then also counts the HTTP clients' runtime threads, and
+//! the span count is the receiver's total.
+//!
+//! `cargo run --release -p tracekit-benches --bin http_overhead [-- --floor] [--otlp]`
 
 use axum::extract::{MatchedPath, Path};
 use axum::routing::get;
 use axum::Router;
 use opentelemetry::propagation::TextMapPropagator as _;
 use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig as _;
 use std::net::SocketAddr;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tracekit_benches::floor_layer::FloorLayer;
+use tracekit_benches::otlp_receiver::{start_receiver, Counts};
 use tracekit_benches::{
     otel_sdk_provider, tracekit_installed, tracekit_provider, CountingExporter, SameSampler,
 };
@@ -59,6 +68,27 @@ const REPETITIONS: usize = 7;
 const CONNECTIONS: usize = 32;
 /// Distinct `traceparent` values the requests cycle through.
 const DISTINCT_REQUESTS: usize = 64;
+
+/// With `--otlp`: the counting OTLP receiver every traced variant exports to.
+static OTLP: OnceLock<(SocketAddr, Arc<Counts>)> = OnceLock::new();
+
+/// Name prefix of the HTTP clients' runtime threads (reqwest's blocking
+/// client), whose CPU is export work with `--otlp`.
+const HTTP_CLIENT_THREADS: &str = "reqwest-interna";
+
+/// The OTLP/HTTP traces URL of the receiver, with `--otlp`.
+fn otlp_url() -> Option<String> {
+    OTLP.get()
+        .map(|(addr, _)| format!("http://{addr}/v1/traces"))
+}
+
+/// tracekit's OTLP exporter to the receiver.
+fn tracekit_otlp(url: &str) -> tracekit::export::otlp::OtlpExporter {
+    tracekit::export::otlp::OtlpConfig::default()
+        .with_endpoint(url)
+        .build_exporter()
+        .expect("tracekit OTLP exporter")
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Variant {
@@ -183,20 +213,46 @@ fn start_server(variant: Variant) -> ServerHandle {
     // their export threads are free to run on either core.
     let exporter = CountingExporter::default();
     let counted = exporter.clone();
+    let url = otlp_url();
     // The documented form's pipeline is installed globally, as `init()`
     // does (once per process: only this variant does it).
-    let installed = (variant == Variant::Documented)
-        .then(|| tracekit_installed(tracekit_samplers::AlwaysOn, exporter.clone()));
-    let (tracekit, sdk) = match variant {
-        Variant::Untraced | Variant::Documented => (None, None),
-        Variant::Tracekit | Variant::Floor => (
+    let installed = (variant == Variant::Documented).then(|| match &url {
+        Some(url) => tracekit_installed(tracekit_samplers::AlwaysOn, tracekit_otlp(url)),
+        None => tracekit_installed(tracekit_samplers::AlwaysOn, exporter.clone()),
+    });
+    let (tracekit, sdk) = match (variant, &url) {
+        (Variant::Untraced | Variant::Documented, _) => (None, None),
+        (Variant::Tracekit | Variant::Floor, Some(url)) => (
+            Some(tracekit_provider(SameSampler::AlwaysOn, tracekit_otlp(url))),
+            None,
+        ),
+        (Variant::Tracekit | Variant::Floor, None) => (
             Some(tracekit_provider(SameSampler::AlwaysOn, exporter)),
             None,
         ),
-        Variant::UsualStack => (
+        (Variant::UsualStack, Some(url)) => {
+            let official = opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+                .with_endpoint(url)
+                .build()
+                .expect("opentelemetry-otlp exporter");
+            (
+                None,
+                Some(otel_sdk_provider(SameSampler::AlwaysOn, official)),
+            )
+        }
+        (Variant::UsualStack, None) => (
             None,
             Some(otel_sdk_provider(SameSampler::AlwaysOn, exporter)),
         ),
+    };
+    let exported: Box<dyn Fn() -> u64 + Send> = match OTLP.get() {
+        Some((_, counts)) => {
+            let counts = Arc::clone(counts);
+            Box::new(move || counts.spans())
+        }
+        None => Box::new(move || counted.count()),
     };
     let (ready_tx, ready_rx) = mpsc::channel();
     std::thread::Builder::new()
@@ -255,7 +311,7 @@ fn start_server(variant: Variant) -> ServerHandle {
                 let _ = ready_tx.send(ServerHandle {
                     addr,
                     cpu_clock: thread_cpu_clock(),
-                    exported: Box::new(move || counted.count()),
+                    exported,
                 });
                 let _ = axum::serve(listener, app).await;
             });
@@ -421,7 +477,13 @@ fn drive(client: &mpsc::Sender<Load>, addr: SocketAddr, duration: Duration) -> u
 
 fn measure(client: &mpsc::Sender<Load>, server: &ServerHandle, variant: Variant) -> Sample {
     drive(client, server.addr, WARM_UP);
-    let export_cpu = || variant.export_thread().map_or(Duration::ZERO, threads_cpu);
+    let export_cpu = || {
+        let clients = match (variant.export_thread(), OTLP.get()) {
+            (Some(_), Some(_)) => threads_cpu(HTTP_CLIENT_THREADS),
+            _ => Duration::ZERO,
+        };
+        variant.export_thread().map_or(Duration::ZERO, threads_cpu) + clients
+    };
     let export_before = export_cpu();
     let cpu_before = cpu_time(server.cpu_clock);
     let start = Instant::now();
@@ -449,21 +511,31 @@ fn median(values: &mut [f64]) -> f64 {
 
 fn main() {
     let mut variants = Variant::MAIN.to_vec();
-    match std::env::args().nth(1).as_deref() {
-        None => {}
-        Some("--floor") => variants.push(Variant::Floor),
-        Some(other) => {
-            eprintln!("unknown argument {other:?}: the only option is --floor");
-            std::process::exit(2);
+    for argument in std::env::args().skip(1) {
+        match argument.as_str() {
+            "--floor" => variants.push(Variant::Floor),
+            "--otlp" => {
+                let _ = OTLP.set(start_receiver());
+            }
+            other => {
+                eprintln!("unknown argument {other:?}: the options are --floor and --otlp");
+                std::process::exit(2);
+            }
         }
     }
     let servers: Vec<ServerHandle> = variants.iter().map(|&v| start_server(v)).collect();
     let client = start_client();
     println!(
         "http_overhead: {} variants x {REPETITIONS} repetitions x {:.1} s, \
-         server: 1 worker thread on CPU 0, client: {CONNECTIONS} connections on CPU 1, loopback",
+         server: 1 worker thread on CPU 0, client: {CONNECTIONS} connections on CPU 1, loopback, \
+         export: {}",
         variants.len(),
-        WINDOW.as_secs_f64()
+        WINDOW.as_secs_f64(),
+        if OTLP.get().is_some() {
+            "OTLP http/protobuf to a counting receiver"
+        } else {
+            "a counting exporter"
+        }
     );
 
     let mut samples: Vec<Vec<Sample>> = Vec::with_capacity(REPETITIONS);
