@@ -1,12 +1,18 @@
 //! Runs the demo binary as a user would, with `OTEL_EXPORTER_OTLP_ENDPOINT`
 //! pointing at this test's own OTLP receiver (the "exports there as well"
 //! path), and checks what that receiver decoded: one whole, well-formed
-//! trace per order across the five services, baggage at inventory, the
-//! declined payments, no card number anywhere, no health-check spans.
+//! trace per order across the services, baggage at inventory, the
+//! declined payments, no card number anywhere, no health-check spans, and
+//! for each confirmed order the queue hop: checkout's PRODUCER span and
+//! notifications' CONSUMER span (its child) in the order's trace, the
+//! baggage carried across in the message headers.
 
 use checkout_demo::scenario::{self, ALL_CARDS};
 use checkout_demo::services::ServiceName;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+use opentelemetry_semantic_conventions::attribute::{
+    MESSAGING_DESTINATION_NAME, MESSAGING_OPERATION_TYPE, MESSAGING_SYSTEM,
+};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use std::process::{Command, ExitStatus, Stdio};
@@ -20,6 +26,8 @@ const DEMO_TIMEOUT: Duration = Duration::from_secs(50);
 
 const SPAN_KIND_SERVER: i32 = 2;
 const SPAN_KIND_CLIENT: i32 = 3;
+const SPAN_KIND_PRODUCER: i32 = 4;
+const SPAN_KIND_CONSUMER: i32 = 5;
 const STATUS_ERROR: i32 = 2;
 
 struct DemoRun {
@@ -48,6 +56,8 @@ fn run_demo(receiver: &OtlpReceiver) -> DemoRun {
         "OTEL_SERVICE_NAME",
         "OTEL_RESOURCE_ATTRIBUTES",
         "OTEL_PROPAGATORS",
+        // The embedded queue, whatever the environment says.
+        checkout_demo::queue::NATS_URL_VAR,
     ] {
         command.env_remove(var);
     }
@@ -180,7 +190,7 @@ fn only<'a>(trace: &[&'a ReceivedSpan], service: ServiceName, name: &str) -> &'a
 }
 
 #[test]
-fn the_demo_traces_every_order_across_five_services() {
+fn the_demo_traces_every_order_across_six_services_and_the_queue() {
     let receiver = OtlpReceiver::start().expect("start the test's receiver");
     let run = run_demo(&receiver);
     assert!(
@@ -238,13 +248,23 @@ fn the_demo_traces_every_order_across_five_services() {
 
     let mut orders_seen = HashSet::new();
     for (trace_id, trace) in &traces {
-        // Five services, right names.
+        // Which order this is.
+        let place_order = only(trace, ServiceName::Gateway, "place_order");
+        let order_id = place_order.attribute("order.id").expect("order.id");
+        let number: u32 = order_id
+            .trim_start_matches("ord-")
+            .parse()
+            .expect("order number");
+        let confirmed = !scenario::is_declined(number);
+
+        // Every service, notifications only when the order was confirmed.
         let services: HashSet<String> = trace.iter().map(|s| s.service_name()).collect();
         let expected: HashSet<String> = ServiceName::ALL
             .iter()
+            .filter(|s| confirmed || s.serves_orders())
             .map(|s| s.as_str().to_string())
             .collect();
-        assert_eq!(services, expected, "trace {trace_id}: all five services");
+        assert_eq!(services, expected, "trace {trace_id}: the services");
         assert!(trace.iter().all(|s| hex(&s.span.trace_id) == *trace_id));
 
         // One tree rooted at the gateway's SERVER span.
@@ -301,13 +321,6 @@ fn the_demo_traces_every_order_across_five_services() {
             );
         }
 
-        // Which order this is.
-        let place_order = only(trace, ServiceName::Gateway, "place_order");
-        let order_id = place_order.attribute("order.id").expect("order.id");
-        let number: u32 = order_id
-            .trim_start_matches("ord-")
-            .parse()
-            .expect("order number");
         assert!(orders_seen.insert(number), "{order_id} traced once");
         let order = scenario::order(number);
         assert_eq!(
@@ -366,6 +379,51 @@ fn the_demo_traces_every_order_across_five_services() {
             charge.attribute("payment.card.number"),
             Some(format!("**** **** **** {last4}"))
         );
+
+        // The queue hop of a confirmed order: checkout's PRODUCER span under
+        // process_checkout, notifications' CONSUMER span its child (across
+        // the embedded queue, in the message headers), the notification's
+        // own work below that with the baggage the gateway set.
+        let published = trace
+            .iter()
+            .filter(|s| s.span.name == "publish order.confirmed")
+            .count();
+        let consumed = trace
+            .iter()
+            .filter(|s| s.span.name == "process order.confirmed")
+            .count();
+        if confirmed {
+            let producer = only(trace, ServiceName::Checkout, "publish order.confirmed");
+            let consumer = only(trace, ServiceName::Notifications, "process order.confirmed");
+            let notify = only(trace, ServiceName::Notifications, "send_confirmation");
+            assert_eq!(producer.span.kind, SPAN_KIND_PRODUCER);
+            assert_eq!(consumer.span.kind, SPAN_KIND_CONSUMER);
+            assert_eq!(producer.span.parent_span_id, process.span.span_id);
+            assert_eq!(consumer.span.parent_span_id, producer.span.span_id);
+            assert_eq!(notify.span.parent_span_id, consumer.span.span_id);
+            for (span, operation) in [(producer, "send"), (consumer, "process")] {
+                assert_eq!(
+                    span.attribute(MESSAGING_SYSTEM).as_deref(),
+                    Some(checkout_demo::queue::EMBEDDED_SYSTEM)
+                );
+                assert_eq!(
+                    span.attribute(MESSAGING_DESTINATION_NAME).as_deref(),
+                    Some(checkout_demo::queue::ORDER_CONFIRMED)
+                );
+                assert_eq!(
+                    span.attribute(MESSAGING_OPERATION_TYPE).as_deref(),
+                    Some(operation)
+                );
+            }
+            assert_eq!(notify.attribute("order.id"), Some(order_id.clone()));
+            assert_eq!(
+                notify.attribute("customer.tier"),
+                Some(order.customer_tier.clone()),
+                "{order_id}: baggage across the queue"
+            );
+        } else {
+            assert_eq!((published, consumed), (0, 0), "{order_id}: no confirmation");
+        }
 
         // Declined payments: Error + exception on the payment span, 502 at
         // the gateway. Accepted ones: no error anywhere.
