@@ -96,6 +96,9 @@ use opentelemetry::trace::{TraceContextExt, Tracer};
 use opentelemetry::Context;
 use tracekit::messaging::{record_error, Messaging};
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 /// `messaging.system` of every span this crate starts.
 pub const SYSTEM: &str = "nats";
 

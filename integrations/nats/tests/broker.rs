@@ -5,12 +5,11 @@
 //! own span), carry the messaging attributes, bring the caller's baggage to
 //! the worker, and link a batch to each of its producers.
 //!
-//! The test starts `nats-server` itself (installing Debian's package when
-//! the binary is missing) and fails, saying why, when it cannot.
+//! The test starts `nats-server` itself (`tracekit_nats::testing`, which
+//! installs Debian's package when the binary is missing) and fails, saying
+//! why, when it cannot.
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::Path;
 use axum::routing::post;
@@ -20,14 +19,15 @@ use opentelemetry::baggage::BaggageExt;
 use opentelemetry::trace::{TraceContextExt, Tracer as _};
 use opentelemetry::{global, Context};
 use opentelemetry_semantic_conventions::attribute::{
-    MESSAGING_BATCH_MESSAGE_COUNT, MESSAGING_DESTINATION_NAME, MESSAGING_MESSAGE_BODY_SIZE,
-    MESSAGING_MESSAGE_ID, MESSAGING_OPERATION_NAME, MESSAGING_OPERATION_TYPE, MESSAGING_SYSTEM,
-    SERVER_ADDRESS, SERVER_PORT,
+    ERROR_TYPE, MESSAGING_BATCH_MESSAGE_COUNT, MESSAGING_DESTINATION_NAME,
+    MESSAGING_MESSAGE_BODY_SIZE, MESSAGING_MESSAGE_ID, MESSAGING_OPERATION_NAME,
+    MESSAGING_OPERATION_TYPE, MESSAGING_SYSTEM, SERVER_ADDRESS, SERVER_PORT,
 };
 use tokio::sync::mpsc;
 use tracekit::propagators::{BaggagePropagator, CompositePropagator, TraceContextPropagator};
 use tracekit::testing::receiver::{OtlpReceiver, ReceivedSpan};
 use tracekit::Tracekit;
+use tracekit_nats::testing::NatsServer;
 use tracekit_nats::{TracedClient, MESSAGE_ID_HEADER};
 
 const SPAN_KIND_INTERNAL: i32 = 1;
@@ -38,107 +38,8 @@ const SPAN_KIND_CONSUMER: i32 = 5;
 const SINGLE: &str = "orders.confirmed";
 const BATCH: &str = "orders.batch";
 const BATCH_SIZE: usize = 3;
-
-/// A `nats-server` child process, killed when dropped.
-struct NatsServer {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for NatsServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn nats_server_on_path() -> bool {
-    Command::new("nats-server")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn apt_get(args: &[&str]) -> Result<(), String> {
-    let output = Command::new("apt-get")
-        .args(args)
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run apt-get {}: {e}", args.join(" ")))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "apt-get {} failed ({}): {}",
-            args.join(" "),
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        ))
-    }
-}
-
-/// Make sure `nats-server` is on PATH: install Debian's package when it is
-/// not (refreshing the package lists if the first try fails).
-fn ensure_nats_server() -> Result<(), String> {
-    if nats_server_on_path() {
-        return Ok(());
-    }
-    let install = ["install", "-y", "-qq", "nats-server"];
-    if let Err(first) = apt_get(&install) {
-        apt_get(&["update", "-qq"]).map_err(|e| format!("{first}; then {e}"))?;
-        apt_get(&install).map_err(|e| format!("{first}; after apt-get update: {e}"))?;
-    }
-    if nats_server_on_path() {
-        Ok(())
-    } else {
-        Err("apt-get installed nats-server, yet `nats-server --version` does not run".into())
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port on 127.0.0.1")
-}
-
-/// Start `nats-server -a 127.0.0.1 -p PORT` and wait until it accepts
-/// connections. Panics with the reason when it cannot.
-fn start_nats_server() -> NatsServer {
-    if let Err(why) = ensure_nats_server() {
-        panic!("this test needs a NATS server and none can be had: {why}");
-    }
-    let port = free_port();
-    let child = Command::new("nats-server")
-        .args(["-a", "127.0.0.1", "-p", &port.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start nats-server: {e}"));
-    let mut server = NatsServer { child, port };
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Ok(Some(status)) = server.child.try_wait() {
-            let mut stderr = String::new();
-            if let Some(mut pipe) = server.child.stderr.take() {
-                let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
-            }
-            panic!("nats-server exited at start ({status}): {stderr}");
-        }
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return server;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "nats-server did not listen on 127.0.0.1:{port} within 15 s"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+const BROKEN: &str = "orders.broken";
+const STATUS_ERROR: i32 = 2;
 
 fn pipeline(receiver: &OtlpReceiver, service: &str) -> Tracekit {
     tracekit::builder()
@@ -222,8 +123,9 @@ fn shop(tk: &Tracekit, nats: TracedClient<tracekit::Tracer>) -> Router {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publish_from_a_handler_and_consume_in_a_worker_over_a_real_nats_server() {
-    let server = start_nats_server();
-    let url = format!("nats://127.0.0.1:{}", server.port);
+    let server = NatsServer::start()
+        .unwrap_or_else(|why| panic!("this test needs a NATS server and none can be had: {why}"));
+    let url = server.url();
     global::set_text_map_propagator(CompositePropagator::new(vec![
         Box::new(TraceContextPropagator::new()),
         Box::new(BaggagePropagator::new()),
@@ -237,6 +139,7 @@ async fn publish_from_a_handler_and_consume_in_a_worker_over_a_real_nats_server(
         .with_tracer(tk_worker.tracer("worker"));
     let mut single = worker.client().subscribe(SINGLE).await.unwrap();
     let mut batch = worker.client().subscribe(BATCH).await.unwrap();
+    let mut broken = worker.client().subscribe(BROKEN).await.unwrap();
     worker.client().flush().await.unwrap();
     let (seen_tx, mut seen_rx) = mpsc::unbounded_channel();
     let single_worker = worker.clone();
@@ -271,6 +174,19 @@ async fn publish_from_a_handler_and_consume_in_a_worker_over_a_real_nats_server(
                 let _ = batch_tx.send(messages.len());
                 messages.clear();
             }
+        }
+    });
+
+    let (broken_tx, mut broken_rx) = mpsc::unbounded_channel();
+    let broken_worker = worker.clone();
+    tokio::spawn(async move {
+        while let Some(message) = broken.next().await {
+            let outcome = broken_worker
+                .handle(&message, |_| async {
+                    Err::<(), _>(std::io::Error::other("not an order"))
+                })
+                .await;
+            let _ = broken_tx.send(outcome.is_err());
         }
     });
 
@@ -312,14 +228,24 @@ async fn publish_from_a_handler_and_consume_in_a_worker_over_a_real_nats_server(
         .expect("the worker processed the batch within 10 s");
     assert_eq!(processed, Some(BATCH_SIZE));
 
+    // A message published outside any trace, which the worker fails on.
+    let direct = TracedClient::new(async_nats::connect(&url).await.expect("connect"))
+        .with_tracer(tk_shop.tracer("direct"));
+    direct.publish(BROKEN, "garbage".into()).await.unwrap();
+    let failed = tokio::time::timeout(Duration::from_secs(10), broken_rx.recv())
+        .await
+        .expect("the worker handled the broken message within 10 s");
+    assert_eq!(failed, Some(true), "handle passes the handler's error on");
+
     for tk in [&tk_shop, &tk_worker] {
         tk.provider().force_flush(Duration::from_secs(5)).unwrap();
     }
     // 1 server + 1 producer + 1 consumer + 1 worker span, then
-    // 1 server + 3 producers + 1 batch consumer.
+    // 1 server + 3 producers + 1 batch consumer, then 1 producer + 1
+    // failed consumer.
     assert!(
-        receiver.wait_for_spans(9, Duration::from_secs(10)),
-        "9 spans arrived; got {}",
+        receiver.wait_for_spans(11, Duration::from_secs(10)),
+        "11 spans arrived; got {}",
         receiver.span_count()
     );
     let spans = receiver.spans();
@@ -342,7 +268,7 @@ async fn publish_from_a_handler_and_consume_in_a_worker_over_a_real_nats_server(
     assert_eq!(consumer.span.parent_span_id, producer.span.span_id);
     assert_eq!(work.span.parent_span_id, consumer.span.span_id);
 
-    let port = server.port.to_string();
+    let port = server.port().to_string();
     for (span, operation_type, operation_name) in [
         (producer, "send", "publish"),
         (consumer, "process", "process"),
@@ -411,4 +337,33 @@ async fn publish_from_a_handler_and_consume_in_a_worker_over_a_real_nats_server(
             hex(&producer.span.span_id)
         );
     }
+
+    // A failed handler: the process span is an error with error.type, and
+    // a message published outside any trace starts one.
+    let broken_producer = only(&spans, "shop", "publish orders.broken");
+    let broken_consumer = only(&spans, "worker", "process orders.broken");
+    assert!(
+        broken_producer.span.parent_span_id.is_empty(),
+        "published outside any trace: a root"
+    );
+    assert_eq!(
+        broken_consumer.span.parent_span_id,
+        broken_producer.span.span_id
+    );
+    assert_eq!(
+        broken_consumer.span.status.as_ref().map(|s| s.code),
+        Some(STATUS_ERROR)
+    );
+    assert_eq!(
+        broken_consumer.attribute(ERROR_TYPE).as_deref(),
+        Some(std::any::type_name::<std::io::Error>())
+    );
+    assert!(
+        producer
+            .span
+            .status
+            .as_ref()
+            .is_none_or(|s| s.code != STATUS_ERROR),
+        "a published message is no error"
+    );
 }
