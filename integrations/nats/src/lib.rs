@@ -78,6 +78,10 @@
 //!   (what [`tracekit::init`] installs) and the global propagator;
 //!   [`TracedClient::with_tracer`] takes any tracer, such as one from a
 //!   provider of your own.
+//!
+//! Feature `testing` adds `testing::NatsServer` (no dependencies): a
+//! real `nats-server` on 127.0.0.1 for integration tests, installed from
+//! Debian's packages when missing.
 
 #![warn(missing_docs)]
 
@@ -116,8 +120,8 @@ pub const SCOPE: &str = "tracekit-nats";
 /// Writes propagation fields into NATS message headers.
 ///
 /// A field whose name or value NATS cannot carry (an empty name, a colon,
-/// space or control character in the name, a line break in the value) is skipped: the
-/// message still goes out, without that field.
+/// space or control character in the name, a line break in the value) is
+/// skipped: the message still goes out, without that field.
 #[derive(Debug)]
 pub struct HeaderInjector<'a>(pub &'a mut HeaderMap);
 
