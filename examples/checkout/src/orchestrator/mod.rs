@@ -159,9 +159,9 @@ fn introduce(
         "checkout-demo: six services, each its own process and tracer provider"
     )?;
     for (name, url) in services.urls() {
-        writeln!(out, "  {name:<10} {url}")?;
+        writeln!(out, "  {name:<13} {url}")?;
     }
-    writeln!(out, "  queue      {}", broker.describe())?;
+    writeln!(out, "  {:<13} {}", "queue", broker.describe())?;
     writeln!(
         out,
         "  spans go to an in-process OTLP receiver at {}",

@@ -103,7 +103,8 @@ impl ServiceName {
 
 impl fmt::Display for ServiceName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        // `pad`, so that widths and alignment (`{name:<13}`) apply.
+        f.pad(self.as_str())
     }
 }
 
@@ -157,6 +158,7 @@ mod tests {
             assert_eq!(service.to_string(), service.as_str());
         }
         assert_eq!(ServiceName::parse("Gateway"), None);
+        assert_eq!(format!("{:<8}|", ServiceName::Fraud), "fraud   |");
     }
 
     #[test]
