@@ -3,11 +3,13 @@
 //! ```text
 //! checkout-demo [--orders N]
 //! checkout-demo --service NAME --port P [--bind IP] [--receiver URL]
-//!               [--peer NAME=URL]... [--stop-on-stdin-close]
+//!               [--peer NAME=URL]... [--queue URL] [--stop-on-stdin-close]
 //! ```
 //!
 //! The first form is the demo; the second runs one service (the demo
-//! starts its five services that way, a deployment runs them directly).
+//! starts its six services that way, a deployment runs them directly).
+//! Checkout and notifications need `--queue`: `nats://HOST:PORT` for a
+//! NATS server, or the `http://` URL of the demo's embedded queue.
 
 use crate::services::ServiceName;
 use std::collections::BTreeMap;
@@ -47,6 +49,9 @@ pub struct ServiceArgs {
     pub receiver: Option<String>,
     /// Base URLs of the services this one calls.
     pub peers: BTreeMap<ServiceName, String>,
+    /// The queue checkout publishes to and notifications consumes from
+    /// (see [`crate::queue`]).
+    pub queue: Option<String>,
     /// Shut down when standard input closes (the demo holds the other end,
     /// so services never outlive it).
     pub stop_on_stdin_close: bool,
@@ -54,8 +59,8 @@ pub struct ServiceArgs {
 
 /// The usage text.
 pub const USAGE: &str = "usage: checkout-demo [--orders N]\n       \
-checkout-demo --service gateway|checkout|payment|fraud|inventory --port P \
-[--bind IP] [--receiver URL] [--peer NAME=URL]... [--stop-on-stdin-close]";
+checkout-demo --service gateway|checkout|payment|fraud|inventory|notifications --port P \
+[--bind IP] [--receiver URL] [--peer NAME=URL]... [--queue URL] [--stop-on-stdin-close]";
 
 /// Parse the arguments after the program name.
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
@@ -66,6 +71,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
     let mut bind = None;
     let mut receiver = None;
     let mut peers = BTreeMap::new();
+    let mut queue = None;
     let mut stop_on_stdin_close = false;
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -119,6 +125,13 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
                 );
             }
             "--receiver" => receiver = Some(value()?),
+            "--queue" => {
+                let raw = value()?;
+                if raw.is_empty() {
+                    return Err("--queue needs a URL".to_string());
+                }
+                queue = Some(raw);
+            }
             "--peer" => {
                 let raw = value()?;
                 let (name, url) = raw
@@ -136,9 +149,14 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
     }
     match service {
         None => {
-            if port.is_some() || bind.is_some() || receiver.is_some() || !peers.is_empty() {
+            if port.is_some()
+                || bind.is_some()
+                || receiver.is_some()
+                || !peers.is_empty()
+                || queue.is_some()
+            {
                 return Err(format!(
-                    "--port, --bind, --receiver and --peer need --service\n{USAGE}"
+                    "--port, --bind, --receiver, --peer and --queue need --service\n{USAGE}"
                 ));
             }
             Ok(Command::Demo {
@@ -157,12 +175,18 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
                     ));
                 }
             }
+            if service.uses_queue() && queue.is_none() {
+                return Err(format!(
+                    "{service} uses the order.confirmed queue: give --queue URL"
+                ));
+            }
             Ok(Command::Service(ServiceArgs {
                 service,
                 bind: bind.unwrap_or(IpAddr::from([127, 0, 0, 1])),
                 port,
                 receiver,
                 peers,
+                queue,
                 stop_on_stdin_close,
             }))
         }
@@ -218,6 +242,8 @@ mod tests {
             "--peer=fraud=http://127.0.0.1:2",
             "--peer",
             "inventory=http://127.0.0.1:3",
+            "--queue",
+            "nats://127.0.0.1:4222",
             "--stop-on-stdin-close",
         ]);
         let Ok(Command::Service(args)) = parsed else {
@@ -229,6 +255,7 @@ mod tests {
         assert_eq!(args.receiver.as_deref(), Some("http://127.0.0.1:4318"));
         assert_eq!(args.peers[&ServiceName::Payment], "http://127.0.0.1:1");
         assert_eq!(args.peers[&ServiceName::Fraud], "http://127.0.0.1:2");
+        assert_eq!(args.queue.as_deref(), Some("nats://127.0.0.1:4222"));
         assert!(args.stop_on_stdin_close);
     }
 
@@ -244,6 +271,20 @@ mod tests {
             parse_list(&["--service", "payment", "--port", "1", "--bind", "localhost"]).is_err()
         );
         assert!(parse_list(&["--service", "payment", "--port", "1", "--bind", "0.0.0.0"]).is_ok());
+        // Checkout and notifications need the queue; nobody else takes it
+        // without --service.
+        assert!(parse_list(&["--service", "notifications", "--port", "1"]).is_err());
+        assert!(parse_list(&[
+            "--service",
+            "notifications",
+            "--port",
+            "1",
+            "--queue",
+            "http://127.0.0.1:2"
+        ])
+        .is_ok());
+        assert!(parse_list(&["--service", "notifications", "--port", "1", "--queue="]).is_err());
+        assert!(parse_list(&["--queue", "nats://127.0.0.1:4222"]).is_err());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The JSON bodies the five services exchange.
+//! The JSON bodies the six services exchange.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -142,6 +142,18 @@ pub struct ChargeRequest {
 pub struct ChargeApproved {
     /// The issuer's authorization code.
     pub authorization: String,
+}
+
+/// The `order.confirmed` message checkout publishes after a successful
+/// charge (no card details: the authorization code is all it needs).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OrderConfirmed {
+    /// The order.
+    pub order_id: String,
+    /// The issuer's authorization code.
+    pub authorization: String,
+    /// What was charged, in cents.
+    pub total_cents: u64,
 }
 
 /// Any service's error body.

@@ -1,17 +1,25 @@
 //! Runs the demo binary as a user would, with `OTEL_EXPORTER_OTLP_ENDPOINT`
 //! pointing at this test's own OTLP receiver (the "exports there as well"
 //! path), and checks what that receiver decoded: one whole, well-formed
-//! trace per order across the five services, baggage at inventory, the
-//! declined payments, no card number anywhere, no health-check spans.
+//! trace per order across the services, baggage at inventory, the
+//! declined payments, no card number anywhere, no health-check spans, and
+//! for each confirmed order the queue hop: checkout's PRODUCER span and
+//! notifications' CONSUMER span (its child) in the order's trace, the
+//! baggage carried across in the message headers; and the same hop through
+//! a real NATS server when `NATS_URL` names one.
 
 use checkout_demo::scenario::{self, ALL_CARDS};
 use checkout_demo::services::ServiceName;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+use opentelemetry_semantic_conventions::attribute::{
+    MESSAGING_DESTINATION_NAME, MESSAGING_OPERATION_TYPE, MESSAGING_SYSTEM, SERVER_PORT,
+};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 use tracekit::testing::receiver::{OtlpReceiver, ReceivedSpan};
+use tracekit_nats::testing::NatsServer;
 
 /// Orders 1..=4: order 3 is slow (back-ordered item), order 4 declined.
 const ORDERS: u32 = 4;
@@ -20,6 +28,8 @@ const DEMO_TIMEOUT: Duration = Duration::from_secs(50);
 
 const SPAN_KIND_SERVER: i32 = 2;
 const SPAN_KIND_CLIENT: i32 = 3;
+const SPAN_KIND_PRODUCER: i32 = 4;
+const SPAN_KIND_CONSUMER: i32 = 5;
 const STATUS_ERROR: i32 = 2;
 
 struct DemoRun {
@@ -28,11 +38,13 @@ struct DemoRun {
     stderr: String,
 }
 
-/// Run the demo to its end, at most [`DEMO_TIMEOUT`].
-fn run_demo(receiver: &OtlpReceiver) -> DemoRun {
+/// Run the demo with `orders` orders to its end, at most
+/// [`DEMO_TIMEOUT`], and check that it exits 0; its queue on the NATS
+/// server at `nats` if given, else the embedded one.
+fn run_demo(receiver: &OtlpReceiver, orders: u32, nats: Option<&str>) -> DemoRun {
     let mut command = Command::new(env!("CARGO_BIN_EXE_checkout-demo"));
     command
-        .args(["--orders", &ORDERS.to_string()])
+        .args(["--orders", &orders.to_string()])
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.http_endpoint())
         .env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
         .env("NO_COLOR", "1")
@@ -48,8 +60,12 @@ fn run_demo(receiver: &OtlpReceiver) -> DemoRun {
         "OTEL_SERVICE_NAME",
         "OTEL_RESOURCE_ATTRIBUTES",
         "OTEL_PROPAGATORS",
+        checkout_demo::queue::NATS_URL_VAR,
     ] {
         command.env_remove(var);
+    }
+    if let Some(url) = nats {
+        command.env(checkout_demo::queue::NATS_URL_VAR, url);
     }
     let mut child = command.spawn().expect("start the demo");
     let mut stdout_pipe = child.stdout.take().expect("stdout");
@@ -77,11 +93,19 @@ fn run_demo(receiver: &OtlpReceiver) -> DemoRun {
         }
         std::thread::sleep(Duration::from_millis(50));
     };
-    DemoRun {
+    let run = DemoRun {
         status,
         stdout: stdout_reader.join().unwrap_or_default(),
         stderr: stderr_reader.join().unwrap_or_default(),
-    }
+    };
+    assert!(
+        run.status.success(),
+        "the demo exits 0; got {}\nstdout:\n{}\nstderr:\n{}",
+        run.status,
+        run.stdout,
+        run.stderr
+    );
+    run
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -180,16 +204,9 @@ fn only<'a>(trace: &[&'a ReceivedSpan], service: ServiceName, name: &str) -> &'a
 }
 
 #[test]
-fn the_demo_traces_every_order_across_five_services() {
+fn the_demo_traces_every_order_across_six_services_and_the_queue() {
     let receiver = OtlpReceiver::start().expect("start the test's receiver");
-    let run = run_demo(&receiver);
-    assert!(
-        run.status.success(),
-        "the demo exits 0; got {}\nstdout:\n{}\nstderr:\n{}",
-        run.status,
-        run.stdout,
-        run.stderr
-    );
+    let run = run_demo(&receiver, ORDERS, None);
 
     // What the terminal showed: one waterfall per order, all services.
     assert_eq!(
@@ -238,13 +255,23 @@ fn the_demo_traces_every_order_across_five_services() {
 
     let mut orders_seen = HashSet::new();
     for (trace_id, trace) in &traces {
-        // Five services, right names.
+        // Which order this is.
+        let place_order = only(trace, ServiceName::Gateway, "place_order");
+        let order_id = place_order.attribute("order.id").expect("order.id");
+        let number: u32 = order_id
+            .trim_start_matches("ord-")
+            .parse()
+            .expect("order number");
+        let confirmed = !scenario::is_declined(number);
+
+        // Every service, notifications only when the order was confirmed.
         let services: HashSet<String> = trace.iter().map(|s| s.service_name()).collect();
         let expected: HashSet<String> = ServiceName::ALL
             .iter()
+            .filter(|s| confirmed || s.serves_orders())
             .map(|s| s.as_str().to_string())
             .collect();
-        assert_eq!(services, expected, "trace {trace_id}: all five services");
+        assert_eq!(services, expected, "trace {trace_id}: the services");
         assert!(trace.iter().all(|s| hex(&s.span.trace_id) == *trace_id));
 
         // One tree rooted at the gateway's SERVER span.
@@ -301,13 +328,6 @@ fn the_demo_traces_every_order_across_five_services() {
             );
         }
 
-        // Which order this is.
-        let place_order = only(trace, ServiceName::Gateway, "place_order");
-        let order_id = place_order.attribute("order.id").expect("order.id");
-        let number: u32 = order_id
-            .trim_start_matches("ord-")
-            .parse()
-            .expect("order number");
         assert!(orders_seen.insert(number), "{order_id} traced once");
         let order = scenario::order(number);
         assert_eq!(
@@ -366,6 +386,51 @@ fn the_demo_traces_every_order_across_five_services() {
             charge.attribute("payment.card.number"),
             Some(format!("**** **** **** {last4}"))
         );
+
+        // The queue hop of a confirmed order: checkout's PRODUCER span under
+        // process_checkout, notifications' CONSUMER span its child (across
+        // the embedded queue, in the message headers), the notification's
+        // own work below that with the baggage the gateway set.
+        let published = trace
+            .iter()
+            .filter(|s| s.span.name == "publish order.confirmed")
+            .count();
+        let consumed = trace
+            .iter()
+            .filter(|s| s.span.name == "process order.confirmed")
+            .count();
+        if confirmed {
+            let producer = only(trace, ServiceName::Checkout, "publish order.confirmed");
+            let consumer = only(trace, ServiceName::Notifications, "process order.confirmed");
+            let notify = only(trace, ServiceName::Notifications, "send_confirmation");
+            assert_eq!(producer.span.kind, SPAN_KIND_PRODUCER);
+            assert_eq!(consumer.span.kind, SPAN_KIND_CONSUMER);
+            assert_eq!(producer.span.parent_span_id, process.span.span_id);
+            assert_eq!(consumer.span.parent_span_id, producer.span.span_id);
+            assert_eq!(notify.span.parent_span_id, consumer.span.span_id);
+            for (span, operation) in [(producer, "send"), (consumer, "process")] {
+                assert_eq!(
+                    span.attribute(MESSAGING_SYSTEM).as_deref(),
+                    Some(checkout_demo::queue::EMBEDDED_SYSTEM)
+                );
+                assert_eq!(
+                    span.attribute(MESSAGING_DESTINATION_NAME).as_deref(),
+                    Some(checkout_demo::queue::ORDER_CONFIRMED)
+                );
+                assert_eq!(
+                    span.attribute(MESSAGING_OPERATION_TYPE).as_deref(),
+                    Some(operation)
+                );
+            }
+            assert_eq!(notify.attribute("order.id"), Some(order_id.clone()));
+            assert_eq!(
+                notify.attribute("customer.tier"),
+                Some(order.customer_tier.clone()),
+                "{order_id}: baggage across the queue"
+            );
+        } else {
+            assert_eq!((published, consumed), (0, 0), "{order_id}: no confirmation");
+        }
 
         // Declined payments: Error + exception on the payment span, 502 at
         // the gateway. Accepted ones: no error anywhere.
@@ -430,5 +495,48 @@ fn the_demo_traces_every_order_across_five_services() {
             !compact.contains(raw.as_str()),
             "a card number in the demo's output"
         );
+    }
+}
+
+#[test]
+fn with_nats_url_the_queue_hop_goes_through_a_real_nats_server() {
+    let server = NatsServer::start()
+        .unwrap_or_else(|why| panic!("this test needs a NATS server and none can be had: {why}"));
+    let receiver = OtlpReceiver::start().expect("start the test's receiver");
+    // Orders 1 and 2 are both confirmed.
+    let run = run_demo(&receiver, 2, Some(&server.url()));
+    assert!(
+        run.stdout.contains(&format!("NATS at {}", server.url())),
+        "the demo says it uses NATS:\n{}",
+        run.stdout
+    );
+    let spans = receiver.spans();
+    let producers: Vec<&ReceivedSpan> = spans
+        .iter()
+        .filter(|s| s.span.name == "publish order.confirmed")
+        .collect();
+    assert_eq!(producers.len(), 2, "one publish per confirmed order");
+    let port = server.port().to_string();
+    for producer in producers {
+        let consumer = spans
+            .iter()
+            .find(|s| s.span.parent_span_id == producer.span.span_id)
+            .expect("the consumer span, child of the producer");
+        assert_eq!(producer.service_name(), "checkout");
+        assert_eq!(consumer.service_name(), "notifications");
+        assert_eq!(producer.span.kind, SPAN_KIND_PRODUCER);
+        assert_eq!(consumer.span.kind, SPAN_KIND_CONSUMER);
+        assert_eq!(consumer.span.name, "process order.confirmed");
+        assert_eq!(consumer.span.trace_id, producer.span.trace_id);
+        for span in [producer, consumer] {
+            assert_eq!(span.attribute(MESSAGING_SYSTEM).as_deref(), Some("nats"));
+            assert_eq!(span.attribute(SERVER_PORT).as_deref(), Some(port.as_str()));
+        }
+        // The order's trace reaches back to the gateway.
+        assert!(spans
+            .iter()
+            .any(|s| s.span.trace_id == producer.span.trace_id
+                && s.service_name() == "gateway"
+                && s.span.parent_span_id.is_empty()));
     }
 }

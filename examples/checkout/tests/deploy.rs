@@ -37,6 +37,9 @@ fn every_compose_command_starts_a_service_reachable_by_its_peers() {
         for (peer, url) in &service.peers {
             assert_eq!(url, &format!("http://{peer}:8080"));
         }
+        if service.service.uses_queue() {
+            assert_eq!(service.queue.as_deref(), Some("nats://nats:4222"));
+        }
         started.insert(service.service);
     }
     assert_eq!(

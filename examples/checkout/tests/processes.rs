@@ -2,6 +2,7 @@
 //! error or a panic) or stopped, every one is gone.
 
 use checkout_demo::orchestrator::processes::{ServiceProcess, ServiceSet};
+use checkout_demo::queue::EmbeddedQueue;
 use checkout_demo::services::ServiceName;
 use std::collections::BTreeMap;
 use std::net::TcpStream;
@@ -21,10 +22,11 @@ fn listening(url: &str) -> bool {
 #[test]
 fn a_dropped_set_leaves_no_service_running() {
     let receiver = OtlpReceiver::start().unwrap();
-    let mut services = ServiceSet::start(exe(), &receiver.http_endpoint()).unwrap();
+    let queue = EmbeddedQueue::start().unwrap();
+    let mut services = ServiceSet::start(exe(), &receiver.http_endpoint(), queue.url()).unwrap();
     services.wait_healthy(Duration::from_secs(20)).unwrap();
     let urls: Vec<String> = services.urls().map(|(_, url)| url.to_string()).collect();
-    assert_eq!(urls.len(), 5);
+    assert_eq!(urls.len(), 6);
     assert!(urls.iter().all(|u| listening(u)));
     drop(services);
     for url in &urls {
@@ -38,9 +40,11 @@ fn a_dropped_set_leaves_no_service_running() {
 fn a_panic_still_stops_the_services() {
     let receiver = OtlpReceiver::start().unwrap();
     let endpoint = receiver.http_endpoint();
+    let queue = EmbeddedQueue::start().unwrap();
+    let queue_url = queue.url().to_string();
     let (tx, rx) = std::sync::mpsc::channel();
     let outcome = std::thread::spawn(move || {
-        let mut services = ServiceSet::start(exe(), &endpoint).unwrap();
+        let mut services = ServiceSet::start(exe(), &endpoint, &queue_url).unwrap();
         services.wait_healthy(Duration::from_secs(20)).unwrap();
         let urls: Vec<String> = services.urls().map(|(_, url)| url.to_string()).collect();
         tx.send(urls).unwrap();
@@ -66,6 +70,7 @@ fn a_service_that_ignores_the_pipe_is_killed() {
         port,
         &receiver.http_endpoint(),
         &BTreeMap::new(),
+        "", // payment takes no queue
     )
     .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);

@@ -1,11 +1,14 @@
-//! The demo itself: an in-process OTLP receiver, the five services as
-//! child processes exporting to it, a handful of orders, and each order's
-//! trace drawn as one waterfall across all five services.
+//! The demo itself: an in-process OTLP receiver, a queue (the embedded
+//! one, or the NATS server `$NATS_URL` names), the six services as child
+//! processes exporting to the receiver, a handful of orders, and each
+//! order's trace drawn as one waterfall across the services, the queue hop
+//! included.
 
 pub mod customer;
 pub mod processes;
 pub mod traces;
 
+use crate::queue::{EmbeddedQueue, NATS_URL_VAR};
 use crate::scenario;
 use crate::services::ServiceName;
 use processes::ServiceSet;
@@ -23,19 +26,58 @@ pub const TRACE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long the services may take to flush and exit.
 pub const STOP_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// The queue between checkout and notifications.
+enum Broker {
+    /// The NATS server at this URL (from `$NATS_URL`).
+    Nats(String),
+    /// The embedded queue, served by this process.
+    Embedded(EmbeddedQueue),
+}
+
+impl Broker {
+    /// NATS when `$NATS_URL` is set (and not empty), else the embedded
+    /// queue.
+    fn start() -> Result<Broker, String> {
+        match std::env::var(NATS_URL_VAR) {
+            Ok(url) if !url.trim().is_empty() => Ok(Broker::Nats(url.trim().to_string())),
+            _ => EmbeddedQueue::start()
+                .map(Broker::Embedded)
+                .map_err(|e| format!("cannot start the embedded queue: {e}")),
+        }
+    }
+
+    fn url(&self) -> &str {
+        match self {
+            Broker::Nats(url) => url,
+            Broker::Embedded(queue) => queue.url(),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Broker::Nats(url) => format!("NATS at {url} (from {NATS_URL_VAR})"),
+            Broker::Embedded(queue) => format!(
+                "embedded, at {} (set {NATS_URL_VAR}=nats://127.0.0.1:4222 to use a NATS server)",
+                queue.url()
+            ),
+        }
+    }
+}
+
 /// Run the demo with `orders` orders, writing to `out`. Every child
 /// process is gone when this returns, whatever happened.
 pub fn run(orders: u32, out: &mut dyn Write) -> Result<(), String> {
     let receiver =
         OtlpReceiver::start().map_err(|e| format!("cannot start the OTLP receiver: {e}"))?;
+    let broker = Broker::start()?;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
-    let mut services = ServiceSet::start(&exe, &receiver.http_endpoint())?;
+    let mut services = ServiceSet::start(&exe, &receiver.http_endpoint(), broker.url())?;
     services.wait_healthy(STARTUP_TIMEOUT)?;
     let gateway = services
         .url(ServiceName::Gateway)
         .ok_or("the gateway did not start")?
         .to_string();
-    introduce(out, &services, &receiver).map_err(write_error)?;
+    introduce(out, &services, &receiver, &broker).map_err(write_error)?;
 
     let client = customer::client()?;
     let renderer = WaterfallRenderer::new()
@@ -56,11 +98,15 @@ pub fn run(orders: u32, out: &mut dyn Write) -> Result<(), String> {
         };
         writeln!(out, "── order {} → {} {summary}", order.id, answer.status)
             .map_err(write_error)?;
+        let confirmed = answer
+            .outcome
+            .as_ref()
+            .is_some_and(|o| o.status == "confirmed");
         let Some(trace_id) = answer.trace_id else {
             incomplete.push(format!("{}: no traceparent in the answer", order.id));
             continue;
         };
-        let spans = match traces::wait_for_trace(&receiver, trace_id, TRACE_TIMEOUT) {
+        let spans = match traces::wait_for_trace(&receiver, trace_id, confirmed, TRACE_TIMEOUT) {
             Ok(spans) => spans,
             Err((spans, missing)) => {
                 incomplete.push(format!(
@@ -106,14 +152,16 @@ fn introduce(
     out: &mut dyn Write,
     services: &ServiceSet,
     receiver: &OtlpReceiver,
+    broker: &Broker,
 ) -> std::io::Result<()> {
     writeln!(
         out,
-        "checkout-demo: five services, each its own process and tracer provider"
+        "checkout-demo: six services, each its own process and tracer provider"
     )?;
     for (name, url) in services.urls() {
-        writeln!(out, "  {name:<10} {url}")?;
+        writeln!(out, "  {name:<13} {url}")?;
     }
+    writeln!(out, "  {:<13} {}", "queue", broker.describe())?;
     writeln!(
         out,
         "  spans go to an in-process OTLP receiver at {}",

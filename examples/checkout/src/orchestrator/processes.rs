@@ -1,4 +1,4 @@
-//! The five service processes: the demo binary started again with
+//! The six service processes: the demo binary started again with
 //! `--service NAME`, on ports the demo picked, each holding a pipe to the
 //! demo on its standard input. They stop when that pipe closes; whatever
 //! is still running when a [`ServiceSet`] (or a [`ServiceProcess`]) is
@@ -19,7 +19,7 @@ const POLL_INTERVAL: Duration = Duration::from_millis(50);
 const DROP_GRACE: Duration = Duration::from_secs(2);
 
 /// Variables the services must not inherit: `OTEL_SERVICE_NAME` would give
-/// all five the same name.
+/// all six the same name.
 pub const NOT_INHERITED: [&str; 1] = ["OTEL_SERVICE_NAME"];
 
 /// `n` distinct free ports on 127.0.0.1 (all bound at once, then released
@@ -44,13 +44,15 @@ pub struct ServiceProcess {
 }
 
 impl ServiceProcess {
-    /// Start `exe --service name --port port ...`.
+    /// Start `exe --service name --port port ...`; `queue` is given to
+    /// the services that use one.
     pub fn spawn(
         exe: &Path,
         name: ServiceName,
         port: u16,
         receiver: &str,
         urls: &BTreeMap<ServiceName, String>,
+        queue: &str,
     ) -> io::Result<ServiceProcess> {
         let mut command = Command::new(exe);
         command
@@ -66,10 +68,13 @@ impl ServiceProcess {
                 command.arg("--peer").arg(format!("{peer}={url}"));
             }
         }
+        if name.uses_queue() {
+            command.arg("--queue").arg(queue);
+        }
         for var in NOT_INHERITED {
             command.env_remove(var);
         }
-        // The demo says where its traces go; five start-up lines from
+        // The demo says where its traces go; six start-up lines from
         // tracekit would only repeat it.
         command.env("TRACEKIT_QUIET", "true");
         let mut child = command
@@ -131,15 +136,16 @@ impl Drop for ServiceProcess {
     }
 }
 
-/// The five services, started together.
+/// The six services, started together.
 #[derive(Debug)]
 pub struct ServiceSet {
     processes: Vec<ServiceProcess>,
 }
 
 impl ServiceSet {
-    /// Start all five on free 127.0.0.1 ports, exporting to `receiver`.
-    pub fn start(exe: &Path, receiver: &str) -> Result<ServiceSet, String> {
+    /// Start all six on free 127.0.0.1 ports, exporting to `receiver`,
+    /// checkout and notifications using the queue at `queue`.
+    pub fn start(exe: &Path, receiver: &str, queue: &str) -> Result<ServiceSet, String> {
         let ports = free_ports(ServiceName::ALL.len())
             .map_err(|e| format!("cannot find free ports on 127.0.0.1: {e}"))?;
         let urls: BTreeMap<ServiceName, String> = ServiceName::ALL
@@ -150,7 +156,7 @@ impl ServiceSet {
         let mut processes = Vec::with_capacity(ports.len());
         for (name, port) in ServiceName::ALL.into_iter().zip(ports) {
             // On failure, `processes` is dropped: those started are stopped.
-            let process = ServiceProcess::spawn(exe, name, port, receiver, &urls)
+            let process = ServiceProcess::spawn(exe, name, port, receiver, &urls, queue)
                 .map_err(|e| format!("cannot start {name} ({}): {e}", exe.display()))?;
             processes.push(process);
         }

@@ -1,6 +1,7 @@
 //! Knowing when an order's trace has fully arrived at the receiver: every
-//! service's SERVER span is there, one root (the gateway's SERVER span),
-//! and every other span's parent is there too.
+//! order-serving service's SERVER span is there (and, for a confirmed
+//! order, notifications' CONSUMER span), one root (the gateway's SERVER
+//! span), and every other span's parent is there too.
 
 use crate::services::ServiceName;
 use opentelemetry::trace::TraceId;
@@ -10,6 +11,9 @@ use tracekit::testing::receiver::{OtlpReceiver, ReceivedSpan};
 
 /// OTLP's `SPAN_KIND_SERVER`.
 pub const SPAN_KIND_SERVER: i32 = 2;
+
+/// OTLP's `SPAN_KIND_CONSUMER`.
+pub const SPAN_KIND_CONSUMER: i32 = 5;
 
 /// What completeness needs to know of a span.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,7 +47,7 @@ impl SpanNode {
 /// What a trace still lacks; empty when complete.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Missing {
-    /// Services without a SERVER span yet.
+    /// Services without their SERVER (or CONSUMER) span yet.
     pub services: Vec<ServiceName>,
     /// Spans whose parent has not arrived.
     pub orphans: usize,
@@ -58,14 +62,22 @@ impl Missing {
     }
 }
 
-/// What the spans of one trace still lack.
-pub fn missing(spans: &[SpanNode]) -> Missing {
+/// What the spans of one trace still lack. `confirmed`: the order was
+/// confirmed, so notifications consumed its `order.confirmed` message.
+pub fn missing(spans: &[SpanNode], confirmed: bool) -> Missing {
     let services = ServiceName::ALL
         .into_iter()
         .filter(|name| {
+            let kind = if name.serves_orders() {
+                SPAN_KIND_SERVER
+            } else if confirmed {
+                SPAN_KIND_CONSUMER
+            } else {
+                return false;
+            };
             !spans
                 .iter()
-                .any(|s| s.kind == SPAN_KIND_SERVER && s.service == name.as_str())
+                .any(|s| s.kind == kind && s.service == name.as_str())
         })
         .collect();
     let ids: HashSet<&[u8]> = spans.iter().map(|s| s.span_id.as_slice()).collect();
@@ -102,11 +114,12 @@ pub fn spans_of(receiver: &OtlpReceiver, trace_id: TraceId) -> Vec<ReceivedSpan>
         .collect()
 }
 
-/// Wait until the trace is complete: `Ok(spans)`, or `Err((spans so far,
-/// what is missing))` when `timeout` passes first.
+/// Wait until the trace is complete (see [`missing`]): `Ok(spans)`, or
+/// `Err((spans so far, what is missing))` when `timeout` passes first.
 pub fn wait_for_trace(
     receiver: &OtlpReceiver,
     trace_id: TraceId,
+    confirmed: bool,
     timeout: Duration,
 ) -> Result<Vec<ReceivedSpan>, (Vec<ReceivedSpan>, Missing)> {
     let deadline = Instant::now() + timeout;
@@ -114,7 +127,7 @@ pub fn wait_for_trace(
         let seen = receiver.span_count();
         let spans = spans_of(receiver, trace_id);
         let nodes: Vec<SpanNode> = spans.iter().map(SpanNode::of).collect();
-        let lacking = missing(&nodes);
+        let lacking = missing(&nodes, confirmed);
         if lacking.is_complete() {
             return Ok(spans);
         }
@@ -152,12 +165,28 @@ mod tests {
             node("inventory", SPAN_KIND_SERVER, 8, 7),
             node("checkout", 3, 9, 4),
             node("payment", SPAN_KIND_SERVER, 10, 9),
+            node("checkout", 4, 11, 4),
+            node("notifications", SPAN_KIND_CONSUMER, 12, 11),
         ]
     }
 
     #[test]
     fn a_whole_trace_is_complete() {
-        assert!(missing(&whole()).is_complete());
+        assert!(missing(&whole(), true).is_complete());
+    }
+
+    #[test]
+    fn a_confirmed_order_waits_for_its_notification() {
+        let spans: Vec<_> = whole()
+            .into_iter()
+            .filter(|s| s.service != "notifications")
+            .collect();
+        assert_eq!(
+            missing(&spans, true).services,
+            vec![ServiceName::Notifications]
+        );
+        // A refused order has no notification to wait for.
+        assert!(missing(&spans, false).is_complete());
     }
 
     #[test]
@@ -166,7 +195,7 @@ mod tests {
             .into_iter()
             .filter(|s| s.service != "fraud")
             .collect();
-        let lacking = missing(&spans);
+        let lacking = missing(&spans, true);
         assert_eq!(lacking.services, vec![ServiceName::Fraud]);
         assert!(!lacking.is_complete());
     }
@@ -178,21 +207,21 @@ mod tests {
             .into_iter()
             .filter(|s| s.span_id != vec![5; 8])
             .collect();
-        assert_eq!(missing(&spans).orphans, 1);
+        assert_eq!(missing(&spans, true).orphans, 1);
     }
 
     #[test]
     fn the_root_must_be_the_gateway_server_span() {
         let mut spans = whole();
         spans[0].service = "checkout".into();
-        assert_eq!(missing(&spans).bad_roots, 1);
+        assert_eq!(missing(&spans, true).bad_roots, 1);
         let mut two_roots = whole();
         two_roots.push(node("payment", SPAN_KIND_SERVER, 11, 0));
-        assert_eq!(missing(&two_roots).bad_roots, 1);
-        assert_eq!(missing(&[]).bad_roots, 1);
+        assert_eq!(missing(&two_roots, true).bad_roots, 1);
+        assert_eq!(missing(&[], true).bad_roots, 1);
         // An all-zero parent id is a root too.
         let mut zeroed = whole();
         zeroed[0].parent_span_id = vec![0; 8];
-        assert!(missing(&zeroed).is_complete());
+        assert!(missing(&zeroed, true).is_complete());
     }
 }

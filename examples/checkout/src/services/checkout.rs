@@ -1,15 +1,18 @@
 //! `checkout`: runs one checkout. Fraud scoring and the stock reservation
 //! go out concurrently (`tokio::join!`), both CLIENT spans children of the
 //! same `process_checkout` span; then the payment. Any failure downstream
-//! answers 502.
+//! answers 502. A confirmed order is published as `order.confirmed` on the
+//! [queue](crate::queue) (a PRODUCER span under `process_checkout`); a
+//! failed publish is recorded but does not undo the confirmed order.
 
 use super::downstream::{error_response, post_json, traced_client, CallError};
 use super::{server, ServiceName};
 use crate::cli::ServiceArgs;
 use crate::model::{
-    ChargeApproved, ChargeRequest, FraudAssessment, FraudRequest, Order, OrderOutcome, Reservation,
-    ReserveRequest,
+    ChargeApproved, ChargeRequest, FraudAssessment, FraudRequest, Order, OrderConfirmed,
+    OrderOutcome, Reservation, ReserveRequest,
 };
+use crate::queue::{Queue, ORDER_CONFIRMED};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -28,6 +31,7 @@ struct Peers {
     fraud: String,
     inventory: String,
     payment: String,
+    queue: Queue,
 }
 
 /// Why a checkout failed.
@@ -63,7 +67,12 @@ impl fmt::Display for CheckoutError {
 impl std::error::Error for CheckoutError {}
 
 /// `POST /checkout`.
-pub fn router(args: &ServiceArgs) -> Result<Router, String> {
+pub async fn router(args: &ServiceArgs) -> Result<Router, String> {
+    let queue = args
+        .queue
+        .as_deref()
+        .ok_or("checkout: no --queue to publish confirmed orders to")?;
+    let queue = Queue::connect(queue).await?;
     let peer = |name: ServiceName| {
         args.peers
             .get(&name)
@@ -75,6 +84,7 @@ pub fn router(args: &ServiceArgs) -> Result<Router, String> {
         fraud: peer(ServiceName::Fraud)?,
         inventory: peer(ServiceName::Inventory)?,
         payment: peer(ServiceName::Payment)?,
+        queue,
     });
     let routes = Router::new().route(
         "/checkout",
@@ -134,7 +144,26 @@ async fn run_checkout(peers: &Peers, order: &Order) -> Result<String, CheckoutEr
     if !reservation.reserved {
         return Err(CheckoutError::OutOfStock);
     }
-    charge(peers, order).await
+    let authorization = charge(peers, order).await?;
+    announce(peers, order, &authorization).await;
+    Ok(authorization)
+}
+
+/// Publish `order.confirmed`. The order is confirmed whatever happens
+/// here: a failure is on the PRODUCER span and in an event.
+async fn announce(peers: &Peers, order: &Order, authorization: &str) {
+    let message = OrderConfirmed {
+        order_id: order.id.clone(),
+        authorization: authorization.to_string(),
+        total_cents: order.total_cents(),
+    };
+    let published = match serde_json::to_string(&message) {
+        Ok(payload) => peers.queue.publish(ORDER_CONFIRMED, payload).await,
+        Err(e) => Err(format!("cannot encode the confirmation: {e}")),
+    };
+    if let Err(e) = published {
+        tracing::warn!(error = %e, "order confirmation not published");
+    }
 }
 
 async fn assess_fraud(peers: &Peers, order: &Order) -> Result<f64, CallError> {

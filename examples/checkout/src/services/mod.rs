@@ -1,13 +1,17 @@
-//! The five services. Each runs in a process of its own with its own
+//! The six services. Each runs in a process of its own with its own
 //! tracer provider and `service.name`: an axum app behind the tracekit
 //! layer (SERVER spans, context extracted from the caller), calling its
 //! peers through the tracekit reqwest middleware (CLIENT spans, context
-//! injected), with business functions traced by `#[instrument]`.
+//! injected), with business functions traced by `#[instrument]`. After a
+//! successful charge, checkout publishes `order.confirmed` on the
+//! [queue](crate::queue) (a PRODUCER span) and notifications consumes it
+//! (a CONSUMER span, the producer's child).
 //!
 //! ```text
 //! gateway ──► checkout ──┬─► fraud       (concurrently)
 //!                        ├─► inventory   (concurrently)
-//!                        └─► payment     (then)
+//!                        ├─► payment     (then)
+//!                        └─► order.confirmed ──queue──► notifications
 //! ```
 
 pub mod checkout;
@@ -15,6 +19,7 @@ pub mod downstream;
 pub mod fraud;
 pub mod gateway;
 pub mod inventory;
+pub mod notifications;
 pub mod payment;
 pub mod server;
 pub mod telemetry;
@@ -25,7 +30,7 @@ use std::fmt;
 /// Route of the health check every service answers (never traced).
 pub const HEALTH_ROUTE: &str = "/health";
 
-/// One of the five services.
+/// One of the six services.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ServiceName {
     /// The public entry point: `POST /orders`.
@@ -38,16 +43,19 @@ pub enum ServiceName {
     Fraud,
     /// Reserves stock: `POST /reserve`.
     Inventory,
+    /// Tells the customer: consumes `order.confirmed` from the queue.
+    Notifications,
 }
 
 impl ServiceName {
-    /// All five, callers before callees.
-    pub const ALL: [ServiceName; 5] = [
+    /// All six, callers before callees.
+    pub const ALL: [ServiceName; 6] = [
         ServiceName::Gateway,
         ServiceName::Checkout,
         ServiceName::Payment,
         ServiceName::Fraud,
         ServiceName::Inventory,
+        ServiceName::Notifications,
     ];
 
     /// The name, also its `service.name`.
@@ -58,6 +66,7 @@ impl ServiceName {
             ServiceName::Payment => "payment",
             ServiceName::Fraud => "fraud",
             ServiceName::Inventory => "inventory",
+            ServiceName::Notifications => "notifications",
         }
     }
 
@@ -78,11 +87,24 @@ impl ServiceName {
             _ => &[],
         }
     }
+
+    /// Whether this service needs the queue (`--queue`): checkout
+    /// publishes to it, notifications consumes from it.
+    pub fn uses_queue(self) -> bool {
+        matches!(self, ServiceName::Checkout | ServiceName::Notifications)
+    }
+
+    /// Whether it serves requests of an order (a SERVER span in every
+    /// order's trace); notifications only consumes messages.
+    pub fn serves_orders(self) -> bool {
+        self != ServiceName::Notifications
+    }
 }
 
 impl fmt::Display for ServiceName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        // `pad`, so that widths and alignment (`{name:<13}`) apply.
+        f.pad(self.as_str())
     }
 }
 
@@ -100,10 +122,11 @@ pub fn run(args: ServiceArgs) -> Result<(), String> {
     let outcome = runtime.block_on(async {
         let app = match args.service {
             ServiceName::Gateway => gateway::router(&args)?,
-            ServiceName::Checkout => checkout::router(&args)?,
+            ServiceName::Checkout => checkout::router(&args).await?,
             ServiceName::Payment => payment::router(),
             ServiceName::Fraud => fraud::router(),
             ServiceName::Inventory => inventory::router(),
+            ServiceName::Notifications => notifications::router(&args).await?,
         };
         server::serve(&args, app).await
     });
@@ -135,6 +158,7 @@ mod tests {
             assert_eq!(service.to_string(), service.as_str());
         }
         assert_eq!(ServiceName::parse("Gateway"), None);
+        assert_eq!(format!("{:<8}|", ServiceName::Fraud), "fraud   |");
     }
 
     #[test]
@@ -145,8 +169,20 @@ mod tests {
             ServiceName::Payment,
             ServiceName::Fraud,
             ServiceName::Inventory,
+            ServiceName::Notifications,
         ] {
             assert!(leaf.calls().is_empty());
         }
+    }
+
+    #[test]
+    fn the_queue_connects_checkout_and_notifications() {
+        let users: Vec<_> = ServiceName::ALL
+            .into_iter()
+            .filter(|s| s.uses_queue())
+            .collect();
+        assert_eq!(users, [ServiceName::Checkout, ServiceName::Notifications]);
+        assert!(!ServiceName::Notifications.serves_orders());
+        assert!(ServiceName::Payment.serves_orders());
     }
 }
