@@ -25,7 +25,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::{Channel, Endpoint, Server};
 use tonic::{Request, Response, Status};
 use tower::ServiceBuilder;
-use tracekit_tower::{TracekitClientLayer, TracekitClientService, TracekitLayer};
+use tracekit_tower::{HttpClientLayer, HttpClientService, HttpServerLayer};
 
 /// The baggage entry whose value [`DemoGreeter`] adds to its greetings:
 /// set by the caller, it travels in the request metadata.
@@ -124,14 +124,14 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), tonic::transport::Error> {
     Server::builder()
-        .layer(TracekitLayer::new())
+        .layer(HttpServerLayer::new())
         .add_service(GreeterServer::new(DemoGreeter))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await
 }
 
 /// A client whose calls go through tracekit's client layer.
-pub type TracedGreeterClient = GreeterClient<TracekitClientService<Channel, BoxedTracer>>;
+pub type TracedGreeterClient = GreeterClient<HttpClientService<Channel, BoxedTracer>>;
 
 /// Connect to the greeter at `endpoint`. Each call is a CLIENT span, a
 /// child of the current context, whose context and baggage travel in the
@@ -140,9 +140,7 @@ pub type TracedGreeterClient = GreeterClient<TracekitClientService<Channel, Boxe
 /// layer path-only URIs).
 pub async fn connect(endpoint: Endpoint) -> Result<TracedGreeterClient, tonic::transport::Error> {
     let channel = endpoint.connect().await?;
-    let layer = TracekitClientLayer::builder()
-        .origin(endpoint.uri())
-        .build();
+    let layer = HttpClientLayer::builder().origin(endpoint.uri()).build();
     let traced = ServiceBuilder::new().layer(layer).service(channel);
     Ok(GreeterClient::new(traced))
 }

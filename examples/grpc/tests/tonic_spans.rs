@@ -29,7 +29,7 @@ use tonic::{Code, Request, Response, Status, Streaming};
 use tower::ServiceBuilder;
 use tracekit::testing::receiver::{OtlpReceiver, ReceivedSpan};
 use tracekit::Tracekit;
-use tracekit_tower::{TracekitClientLayer, TracekitClientService, TracekitLayer};
+use tracekit_tower::{HttpClientLayer, HttpClientService, HttpServerLayer};
 
 const SPAN_KIND_SERVER: i32 = 2;
 const SPAN_KIND_CLIENT: i32 = 3;
@@ -128,7 +128,7 @@ fn pipeline(receiver: &OtlpReceiver, service: &str) -> Tracekit {
         .build()
 }
 
-type Client = GreeterClient<TracekitClientService<Channel, tracekit::Tracer>>;
+type Client = GreeterClient<HttpClientService<Channel, tracekit::Tracer>>;
 
 /// A traced server and client, each with its own pipeline.
 struct Setup {
@@ -149,7 +149,7 @@ impl Setup {
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
-        let layer = TracekitLayer::builder()
+        let layer = HttpServerLayer::builder()
             .tracer(server.tracer("greeter-server"))
             .propagator(propagator())
             .build();
@@ -162,7 +162,7 @@ impl Setup {
         let channel = endpoint.connect().await.unwrap();
         let traced = ServiceBuilder::new()
             .layer(
-                TracekitClientLayer::builder()
+                HttpClientLayer::builder()
                     .tracer(client.tracer("greeter-client"))
                     .propagator(propagator())
                     .origin(endpoint.uri())

@@ -26,7 +26,7 @@
 //! }
 //! ```
 //!
-//! [`layer`] is [`tracekit_tower::TracekitLayer`] with [`AxumRequestInfo`]:
+//! [`layer`] is [`tracekit_tower::HttpServerLayer`] with [`AxumRequestInfo`]:
 //! everything that crate documents applies (extraction with the global
 //! propagator, the span current for the handler and ending with the
 //! response body, HTTP semantic conventions, status rules, gRPC). For
@@ -100,15 +100,15 @@ pub use extractor::TraceInfo;
 pub use request_info::AxumRequestInfo;
 
 use opentelemetry::global::BoxedTracer;
-use tracekit_tower::{TracekitLayer, TracekitLayerBuilder};
+use tracekit_tower::{HttpServerLayer, HttpServerLayerBuilder};
 
 /// The server layer for an axum router, with the defaults (global tracer
 /// provider and propagator). Create it after `tracekit::init()`.
-pub fn layer() -> TracekitLayer<AxumRequestInfo, BoxedTracer> {
+pub fn layer() -> HttpServerLayer<AxumRequestInfo, BoxedTracer> {
     layer_builder().build()
 }
 
-/// Options for the axum server layer (see [`TracekitLayerBuilder`]).
-pub fn layer_builder() -> TracekitLayerBuilder<AxumRequestInfo, BoxedTracer> {
-    TracekitLayer::builder().request_info(AxumRequestInfo)
+/// Options for the axum server layer (see [`HttpServerLayerBuilder`]).
+pub fn layer_builder() -> HttpServerLayerBuilder<AxumRequestInfo, BoxedTracer> {
+    HttpServerLayer::builder().request_info(AxumRequestInfo)
 }

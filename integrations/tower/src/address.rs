@@ -1,7 +1,9 @@
 //! Host, port and client-address parsing for `server.*` and
 //! `client.address`.
 
-use http::header::{HeaderMap, HeaderName, HeaderValue, FORWARDED};
+#[cfg(test)]
+use http::header::{HeaderMap, FORWARDED};
+use http::header::{HeaderName, HeaderValue};
 
 /// `X-Forwarded-For`, the de-facto client address header.
 pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
@@ -78,7 +80,8 @@ fn trim(value: &str) -> &str {
 
 /// Host and port of the server a request addressed: the URI's authority
 /// (HTTP/2 `:authority`, absolute-form) or else the `Host` header.
-pub fn request_host<'a>(uri: &'a Uri, headers: &'a HeaderMap) -> Option<(&'a str, Option<u16>)> {
+#[cfg(test)]
+fn request_host<'a>(uri: &'a Uri, headers: &'a HeaderMap) -> Option<(&'a str, Option<u16>)> {
     host_of(uri, headers.get(http::header::HOST))
 }
 
@@ -96,7 +99,8 @@ pub(crate) fn host_of<'a>(
 /// The original client as forwarding proxies report it: the first
 /// `for=` of `Forwarded`, else the first entry of `X-Forwarded-For`.
 /// Obfuscated identifiers (`_hidden`, `unknown`) are not addresses.
-pub fn forwarded_client(headers: &HeaderMap) -> Option<&str> {
+#[cfg(test)]
+fn forwarded_client(headers: &HeaderMap) -> Option<&str> {
     forwarded_client_of(headers.get(FORWARDED), headers.get(X_FORWARDED_FOR))
 }
 

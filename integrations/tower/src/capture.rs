@@ -42,7 +42,7 @@ pub enum HeaderSide {
 /// holding every value of the header (the conventions' form).
 ///
 /// ```
-/// use tracekit_tower::capture::{HeaderCapture, HeaderSide};
+/// use tracekit_tower::{HeaderCapture, HeaderSide};
 /// let capture = HeaderCapture::new(HeaderSide::Request, ["X-Request-Id", "Authorization"]);
 /// // Authorization is refused: it can never be captured.
 /// assert_eq!(capture.names().count(), 1);

@@ -1,10 +1,10 @@
 //! tracekit integration for [tower]: traced HTTP (and gRPC) servers and
 //! clients.
 //!
-//! - [`TracekitLayer`] wraps any `tower::Service<http::Request<B>>` (an
+//! - [`HttpServerLayer`] wraps any `tower::Service<http::Request<B>>` (an
 //!   axum router, a tonic server, a hyper service) in a SERVER span per
 //!   request.
-//! - [`TracekitClientLayer`] wraps a tower HTTP client (hyper-util's
+//! - [`HttpClientLayer`] wraps a tower HTTP client (hyper-util's
 //!   client, a tonic channel) in a CLIENT span per request and injects the
 //!   span's context into the outgoing headers.
 //!
@@ -12,7 +12,7 @@
 //! global tracer provider and the global propagator, which
 //! `tracekit::init()` installs (`OTEL_PROPAGATORS`, default
 //! `tracecontext,baggage`). Any tracer can be given instead
-//! ([`TracekitLayerBuilder::tracer`]), for example a `tracekit::Tracer`.
+//! ([`HttpServerLayerBuilder::tracer`]), for example a `tracekit::Tracer`.
 //! The W3C propagators are applied straight from the header map, whether
 //! given explicitly (`tracekit_propagators::TraceContextPropagator`,
 //! the default `CompositePropagator`: [`Propagation::TraceContext`],
@@ -27,13 +27,13 @@
 //! use http::{Request, Response};
 //! use std::convert::Infallible;
 //! use tower::{ServiceBuilder, ServiceExt};
-//! use tracekit_tower::TracekitLayer;
+//! use tracekit_tower::HttpServerLayer;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
 //! let _guard = tracekit::builder().default_exporters(&[]).install();
 //! let service = ServiceBuilder::new()
-//!     .layer(TracekitLayer::builder().skip_path("/health").build())
+//!     .layer(HttpServerLayer::builder().skip_path("/health").build())
 //!     .service_fn(|_req: Request<String>| async {
 //!         // The server span is current here: spans started now are its
 //!         // children, outgoing calls carry its context.
@@ -87,23 +87,23 @@
 //! with the stream's trailers; a call dropped before its status arrived
 //! ends as `CANCELLED` (an Error on clients only). A tonic channel hands the client layer
 //! path-only URIs: give the layer the endpoint
-//! ([`origin`](TracekitClientLayerBuilder::origin)) for `server.address`
+//! ([`origin`](HttpClientLayerBuilder::origin)) for `server.address`
 //! and `server.port`.
 //!
 //! # Options
 //!
-//! - [`skip_path`](TracekitLayerBuilder::skip_path) /
-//!   [`skip_path_prefix`](TracekitLayerBuilder::skip_path_prefix): no span,
+//! - [`skip_path`](HttpServerLayerBuilder::skip_path) /
+//!   [`skip_path_prefix`](HttpServerLayerBuilder::skip_path_prefix): no span,
 //!   but the incoming context is still current for the handler.
-//! - [`capture_request_headers`](TracekitLayerBuilder::capture_request_headers) /
-//!   [`capture_response_headers`](TracekitLayerBuilder::capture_response_headers):
+//! - [`capture_request_headers`](HttpServerLayerBuilder::capture_request_headers) /
+//!   [`capture_response_headers`](HttpServerLayerBuilder::capture_response_headers):
 //!   an allow-list; `authorization`, `proxy-authorization`, `cookie`,
 //!   `set-cookie` and API-key headers ([`capture::is_never_captured`]) are
 //!   never recorded.
-//! - [`traceparent_response_header`](TracekitLayerBuilder::traceparent_response_header):
+//! - [`traceparent_response_header`](HttpServerLayerBuilder::traceparent_response_header):
 //!   send `traceparent` back, with `Access-Control-Expose-Headers:
 //!   traceparent`, so browser code can correlate with the server trace.
-//! - [`origin`](TracekitClientLayerBuilder::origin) (client): the server
+//! - [`origin`](HttpClientLayerBuilder::origin) (client): the server
 //!   behind a tonic channel, whose requests reach the layer with a
 //!   path-only URI; client spans then get `server.address` and
 //!   `server.port`.
@@ -120,7 +120,7 @@
 //! use http::header::HeaderName;
 //! use tower::ServiceBuilder;
 //! use tower_http::cors::CorsLayer;
-//! use tracekit_tower::TracekitLayer;
+//! use tracekit_tower::HttpServerLayer;
 //!
 //! # let _guard = tracekit::builder().default_exporters(&[]).install();
 //! let cors = CorsLayer::new()
@@ -134,7 +134,7 @@
 //!     .expose_headers([HeaderName::from_static("traceparent")]);
 //! let stack = ServiceBuilder::new()
 //!     .layer(cors)
-//!     .layer(TracekitLayer::builder().traceparent_response_header(true).build());
+//!     .layer(HttpServerLayer::builder().traceparent_response_header(true).build());
 //! # drop(stack);
 //! ```
 //!
@@ -143,22 +143,22 @@
 #![warn(missing_docs)]
 
 mod active_span;
-pub mod address;
+mod address;
 mod body;
-pub mod capture;
-pub mod carrier;
+mod capture;
+mod carrier;
 mod client;
 mod future;
-pub mod grpc;
+mod grpc;
 mod interned;
-pub mod method;
-pub mod propagation;
+mod method;
+mod propagation;
 pub mod redaction;
 mod request_info;
-pub mod response_header;
+mod response_header;
 mod server;
 mod skip;
-pub mod status;
+mod status;
 #[cfg(test)]
 mod test_support;
 mod trace_context_headers;
@@ -167,15 +167,16 @@ mod url_template;
 
 pub use active_span::ActiveSpan;
 pub use body::TracedBody;
+pub use capture::{HeaderCapture, HeaderSide, NEVER_CAPTURED};
 pub use carrier::{HeaderExtractor, HeaderInjector};
 pub use client::{
-    describe_client_request, ClientRequest, TracekitClientLayer, TracekitClientLayerBuilder,
-    TracekitClientService,
+    describe_client_request, ClientRequest, HttpClientLayer, HttpClientLayerBuilder,
+    HttpClientService,
 };
 pub use future::{ResponseFuture, PANIC_ERROR_TYPE};
 pub use propagation::Propagation;
 pub use request_info::{NoRequestInfo, RequestInfo};
-pub use server::{TracekitLayer, TracekitLayerBuilder, TracekitService};
+pub use server::{HttpServerLayer, HttpServerLayerBuilder, HttpServerService};
 pub use skip::SkipPaths;
 pub use tracer::{global_tracer, SpanTracer, SCOPE_NAME};
 pub use url_template::UrlTemplate;

@@ -13,7 +13,7 @@ use opentelemetry::Context;
 use std::convert::Infallible;
 use tower::{service_fn, Layer, ServiceExt};
 use tracekit_propagators::{global, B3Encoding, B3Propagator, W3cPropagation};
-use tracekit_tower::{Propagation, TracekitLayer};
+use tracekit_tower::{HttpServerLayer, Propagation};
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -21,7 +21,7 @@ const B3: &str = "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1";
 
 /// One request through a default layer (global tracer and propagator):
 /// the handler's trace id and `tenant` baggage.
-async fn served(layer: &TracekitLayer, headers: &[(&str, &str)]) -> String {
+async fn served(layer: &HttpServerLayer, headers: &[(&str, &str)]) -> String {
     let service = layer.layer(service_fn(|_req: Request<Full<Bytes>>| async {
         let cx = Context::current();
         let tenant = cx.baggage().get("tenant").map(|v| v.to_string());
@@ -56,7 +56,7 @@ async fn the_installed_propagator_is_used_until_the_user_sets_another() {
         installed.w3c(),
         Some(W3cPropagation::TraceContextAndBaggage)
     );
-    let layer = TracekitLayer::new();
+    let layer = HttpServerLayer::new();
     let w3c = [("traceparent", TRACEPARENT), ("baggage", "tenant=acme")];
     let b3 = [("b3", B3), ("baggage", "tenant=acme")];
 

@@ -12,14 +12,14 @@ use std::future::Future as _;
 use tower::{service_fn, Layer, ServiceExt};
 use tracekit::testing::{attribute, TestProvider};
 use tracekit_propagators::TraceContextPropagator;
-use tracekit_tower::{TracekitClientLayer, TracekitLayer, UrlTemplate};
+use tracekit_tower::{HttpClientLayer, HttpServerLayer, UrlTemplate};
 
 const PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 fn server(
     test: &TestProvider,
-) -> tracekit_tower::TracekitLayerBuilder<tracekit_tower::NoRequestInfo, tracekit::Tracer> {
-    TracekitLayer::builder()
+) -> tracekit_tower::HttpServerLayerBuilder<tracekit_tower::NoRequestInfo, tracekit::Tracer> {
+    HttpServerLayer::builder()
         .tracer(test.tracer("server"))
         .propagator(TraceContextPropagator::new())
 }
@@ -195,7 +195,7 @@ async fn streaming_body_and_grpc_trailers() {
 #[tokio::test]
 async fn client_layer_injects_and_marks_errors() {
     let test = TestProvider::new();
-    let layer = TracekitClientLayer::builder()
+    let layer = HttpClientLayer::builder()
         .tracer(test.tracer("client"))
         .propagator(TraceContextPropagator::new())
         .build();
@@ -261,7 +261,7 @@ async fn path_only_requests_take_the_server_from_the_origin_or_the_host_header()
     };
     let test = TestProvider::new();
     let origin: http::Uri = "https://api.example:8443".parse().unwrap();
-    let with_origin = TracekitClientLayer::builder()
+    let with_origin = HttpClientLayer::builder()
         .tracer(test.tracer("client"))
         .origin(&origin)
         .build()
@@ -281,7 +281,7 @@ async fn path_only_requests_take_the_server_from_the_origin_or_the_host_header()
     );
     test.reset();
 
-    let without_origin = TracekitClientLayer::builder()
+    let without_origin = HttpClientLayer::builder()
         .tracer(test.tracer("client"))
         .build()
         .layer(answer());

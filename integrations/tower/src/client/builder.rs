@@ -1,7 +1,7 @@
-//! [`TracekitClientLayerBuilder`]: the client layer's options.
+//! [`HttpClientLayerBuilder`]: the client layer's options.
 
 use super::describe::origin_prefix;
-use super::layer::{ClientSettings, TracekitClientLayer};
+use super::layer::{ClientSettings, HttpClientLayer};
 use crate::capture::{HeaderCapture, HeaderSide};
 use crate::propagation::Propagation;
 use crate::tracer::{global_tracer, SpanTracer};
@@ -10,10 +10,10 @@ use opentelemetry::global::BoxedTracer;
 use opentelemetry::propagation::TextMapPropagator;
 use std::sync::Arc;
 
-/// Options of a [`TracekitClientLayer`]; obtain one with
-/// [`TracekitClientLayer::builder`].
+/// Options of a [`HttpClientLayer`]; obtain one with
+/// [`HttpClientLayer::builder`].
 #[derive(Debug)]
-pub struct TracekitClientLayerBuilder<T = BoxedTracer> {
+pub struct HttpClientLayerBuilder<T = BoxedTracer> {
     tracer: T,
     propagation: Propagation,
     request_headers: HeaderCapture,
@@ -21,9 +21,9 @@ pub struct TracekitClientLayerBuilder<T = BoxedTracer> {
     origin: Option<String>,
 }
 
-impl TracekitClientLayerBuilder {
+impl HttpClientLayerBuilder {
     pub(crate) fn new() -> Self {
-        TracekitClientLayerBuilder {
+        HttpClientLayerBuilder {
             tracer: global_tracer(),
             propagation: Propagation::Global,
             request_headers: HeaderCapture::default(),
@@ -33,10 +33,10 @@ impl TracekitClientLayerBuilder {
     }
 }
 
-impl<T: SpanTracer> TracekitClientLayerBuilder<T> {
+impl<T: SpanTracer> HttpClientLayerBuilder<T> {
     /// Start spans with `tracer` instead of the global tracer provider's.
-    pub fn tracer<T2: SpanTracer>(self, tracer: T2) -> TracekitClientLayerBuilder<T2> {
-        TracekitClientLayerBuilder {
+    pub fn tracer<T2: SpanTracer>(self, tracer: T2) -> HttpClientLayerBuilder<T2> {
+        HttpClientLayerBuilder {
             tracer,
             propagation: self.propagation,
             request_headers: self.request_headers,
@@ -97,7 +97,7 @@ impl<T: SpanTracer> TracekitClientLayerBuilder<T> {
     /// ```
     /// use tonic::transport::Endpoint;
     /// use tower::ServiceBuilder;
-    /// use tracekit_tower::TracekitClientLayer;
+    /// use tracekit_tower::HttpClientLayer;
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
@@ -105,7 +105,7 @@ impl<T: SpanTracer> TracekitClientLayerBuilder<T> {
     /// let endpoint = Endpoint::from_static("http://127.0.0.1:50051");
     /// let channel = endpoint.connect_lazy();
     /// let traced = ServiceBuilder::new()
-    ///     .layer(TracekitClientLayer::builder().origin(endpoint.uri()).build())
+    ///     .layer(HttpClientLayer::builder().origin(endpoint.uri()).build())
     ///     .service(channel);
     /// // Any generated client takes it: `GreeterClient::new(traced)`.
     /// let grpc = tonic::client::Grpc::new(traced);
@@ -120,8 +120,8 @@ impl<T: SpanTracer> TracekitClientLayerBuilder<T> {
     }
 
     /// The layer.
-    pub fn build(self) -> TracekitClientLayer<T> {
-        TracekitClientLayer::from_settings(Arc::new(ClientSettings {
+    pub fn build(self) -> HttpClientLayer<T> {
+        HttpClientLayer::from_settings(Arc::new(ClientSettings {
             tracer: self.tracer,
             propagation: self.propagation,
             request_headers: self.request_headers,

@@ -1,7 +1,7 @@
-//! [`TracekitClientLayer`]: the tower layer for HTTP clients.
+//! [`HttpClientLayer`]: the tower layer for HTTP clients.
 
-use super::builder::TracekitClientLayerBuilder;
-use super::service::TracekitClientService;
+use super::builder::HttpClientLayerBuilder;
+use super::service::HttpClientService;
 use crate::capture::HeaderCapture;
 use crate::propagation::Propagation;
 use opentelemetry::global::BoxedTracer;
@@ -16,7 +16,7 @@ pub(crate) struct ClientSettings<T> {
     pub(crate) request_headers: HeaderCapture,
     pub(crate) response_headers: Option<Arc<HeaderCapture>>,
     /// `scheme://authority` for requests whose URI has no authority
-    /// ([`TracekitClientLayerBuilder::origin`]).
+    /// ([`HttpClientLayerBuilder::origin`]).
     pub(crate) origin: Option<String>,
 }
 
@@ -28,11 +28,11 @@ pub(crate) struct ClientSettings<T> {
 ///
 /// ```
 /// use tower::ServiceBuilder;
-/// use tracekit_tower::TracekitClientLayer;
+/// use tracekit_tower::HttpClientLayer;
 ///
 /// # let _guard = tracekit::builder().default_exporters(&[]).install();
 /// let client = ServiceBuilder::new()
-///     .layer(TracekitClientLayer::new())
+///     .layer(HttpClientLayer::new())
 ///     .service_fn(|req: http::Request<String>| async move {
 ///         // The injected context travels with the request.
 ///         assert!(req.headers().contains_key("traceparent"));
@@ -40,55 +40,55 @@ pub(crate) struct ClientSettings<T> {
 ///     });
 /// # drop(client);
 /// ```
-pub struct TracekitClientLayer<T = BoxedTracer> {
+pub struct HttpClientLayer<T = BoxedTracer> {
     settings: Arc<ClientSettings<T>>,
 }
 
-impl<T> Clone for TracekitClientLayer<T> {
+impl<T> Clone for HttpClientLayer<T> {
     fn clone(&self) -> Self {
-        TracekitClientLayer {
+        HttpClientLayer {
             settings: Arc::clone(&self.settings),
         }
     }
 }
 
-impl<T> fmt::Debug for TracekitClientLayer<T> {
+impl<T> fmt::Debug for HttpClientLayer<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TracekitClientLayer")
+        f.debug_struct("HttpClientLayer")
             .field("propagation", &self.settings.propagation)
             .finish_non_exhaustive()
     }
 }
 
-impl TracekitClientLayer {
+impl HttpClientLayer {
     /// A layer with the global tracer provider and propagator. Build it
     /// after `tracekit::init()`.
     pub fn new() -> Self {
-        TracekitClientLayerBuilder::new().build()
+        HttpClientLayerBuilder::new().build()
     }
 
     /// Options for a layer.
-    pub fn builder() -> TracekitClientLayerBuilder {
-        TracekitClientLayerBuilder::new()
+    pub fn builder() -> HttpClientLayerBuilder {
+        HttpClientLayerBuilder::new()
     }
 }
 
-impl Default for TracekitClientLayer {
+impl Default for HttpClientLayer {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<T> TracekitClientLayer<T> {
+impl<T> HttpClientLayer<T> {
     pub(crate) fn from_settings(settings: Arc<ClientSettings<T>>) -> Self {
-        TracekitClientLayer { settings }
+        HttpClientLayer { settings }
     }
 }
 
-impl<S, T> Layer<S> for TracekitClientLayer<T> {
-    type Service = TracekitClientService<S, T>;
+impl<S, T> Layer<S> for HttpClientLayer<T> {
+    type Service = HttpClientService<S, T>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        TracekitClientService::new(inner, Arc::clone(&self.settings))
+        HttpClientService::new(inner, Arc::clone(&self.settings))
     }
 }

@@ -1,4 +1,4 @@
-//! The client side: [`TracekitClientLayer`] wraps a tower HTTP client
+//! The client side: [`HttpClientLayer`] wraps a tower HTTP client
 //! (hyper-util's, tonic's channel...) in a CLIENT span per request and
 //! injects the span's context into the request headers.
 
@@ -7,7 +7,7 @@ mod describe;
 mod layer;
 mod service;
 
-pub use builder::TracekitClientLayerBuilder;
+pub use builder::HttpClientLayerBuilder;
 pub use describe::{describe_client_request, ClientRequest};
-pub use layer::TracekitClientLayer;
-pub use service::TracekitClientService;
+pub use layer::HttpClientLayer;
+pub use service::HttpClientService;

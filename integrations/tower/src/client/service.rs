@@ -1,4 +1,4 @@
-//! [`TracekitClientService`]: the traced client service.
+//! [`HttpClientService`]: the traced client service.
 
 use super::describe::{describe_client_request, push_host_header_server, request_url};
 use super::layer::ClientSettings;
@@ -17,15 +17,15 @@ use std::task::Poll;
 use tower_service::Service;
 
 /// A client service wrapped by
-/// [`TracekitClientLayer`](super::TracekitClientLayer).
-pub struct TracekitClientService<S, T> {
+/// [`HttpClientLayer`](super::HttpClientLayer).
+pub struct HttpClientService<S, T> {
     inner: S,
     settings: Arc<ClientSettings<T>>,
 }
 
-impl<S, T> TracekitClientService<S, T> {
+impl<S, T> HttpClientService<S, T> {
     pub(crate) fn new(inner: S, settings: Arc<ClientSettings<T>>) -> Self {
-        TracekitClientService { inner, settings }
+        HttpClientService { inner, settings }
     }
 
     /// The wrapped service.
@@ -34,24 +34,24 @@ impl<S, T> TracekitClientService<S, T> {
     }
 }
 
-impl<S: Clone, T> Clone for TracekitClientService<S, T> {
+impl<S: Clone, T> Clone for HttpClientService<S, T> {
     fn clone(&self) -> Self {
-        TracekitClientService {
+        HttpClientService {
             inner: self.inner.clone(),
             settings: Arc::clone(&self.settings),
         }
     }
 }
 
-impl<S: fmt::Debug, T> fmt::Debug for TracekitClientService<S, T> {
+impl<S: fmt::Debug, T> fmt::Debug for HttpClientService<S, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TracekitClientService")
+        f.debug_struct("HttpClientService")
             .field("inner", &self.inner)
             .finish_non_exhaustive()
     }
 }
 
-impl<S, T, ReqBody, ResBody> Service<Request<ReqBody>> for TracekitClientService<S, T>
+impl<S, T, ReqBody, ResBody> Service<Request<ReqBody>> for HttpClientService<S, T>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     S::Error: fmt::Display,

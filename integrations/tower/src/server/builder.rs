@@ -1,6 +1,6 @@
-//! [`TracekitLayerBuilder`]: the server layer's options.
+//! [`HttpServerLayerBuilder`]: the server layer's options.
 
-use super::layer::{ServerSettings, TracekitLayer};
+use super::layer::{HttpServerLayer, ServerSettings};
 use crate::capture::{HeaderCapture, HeaderSide};
 use crate::propagation::Propagation;
 use crate::request_info::{NoRequestInfo, RequestInfo};
@@ -10,10 +10,10 @@ use opentelemetry::global::BoxedTracer;
 use opentelemetry::propagation::TextMapPropagator;
 use std::sync::Arc;
 
-/// Options of a [`TracekitLayer`]; obtain one with
-/// [`TracekitLayer::builder`].
+/// Options of a [`HttpServerLayer`]; obtain one with
+/// [`HttpServerLayer::builder`].
 #[derive(Debug)]
-pub struct TracekitLayerBuilder<I = NoRequestInfo, T = BoxedTracer> {
+pub struct HttpServerLayerBuilder<I = NoRequestInfo, T = BoxedTracer> {
     tracer: T,
     info: I,
     propagation: Propagation,
@@ -23,9 +23,9 @@ pub struct TracekitLayerBuilder<I = NoRequestInfo, T = BoxedTracer> {
     traceparent_response: bool,
 }
 
-impl TracekitLayerBuilder {
+impl HttpServerLayerBuilder {
     pub(crate) fn new() -> Self {
-        TracekitLayerBuilder {
+        HttpServerLayerBuilder {
             tracer: global_tracer(),
             info: NoRequestInfo,
             propagation: Propagation::Global,
@@ -37,10 +37,10 @@ impl TracekitLayerBuilder {
     }
 }
 
-impl<I: RequestInfo, T: SpanTracer> TracekitLayerBuilder<I, T> {
+impl<I: RequestInfo, T: SpanTracer> HttpServerLayerBuilder<I, T> {
     /// Start spans with `tracer` instead of the global tracer provider's.
-    pub fn tracer<T2: SpanTracer>(self, tracer: T2) -> TracekitLayerBuilder<I, T2> {
-        TracekitLayerBuilder {
+    pub fn tracer<T2: SpanTracer>(self, tracer: T2) -> HttpServerLayerBuilder<I, T2> {
+        HttpServerLayerBuilder {
             tracer,
             info: self.info,
             propagation: self.propagation,
@@ -53,8 +53,8 @@ impl<I: RequestInfo, T: SpanTracer> TracekitLayerBuilder<I, T> {
 
     /// Framework knowledge (route template, peer address); `tracekit-axum`
     /// provides it for axum.
-    pub fn request_info<I2: RequestInfo>(self, info: I2) -> TracekitLayerBuilder<I2, T> {
-        TracekitLayerBuilder {
+    pub fn request_info<I2: RequestInfo>(self, info: I2) -> HttpServerLayerBuilder<I2, T> {
+        HttpServerLayerBuilder {
             tracer: self.tracer,
             info,
             propagation: self.propagation,
@@ -126,8 +126,8 @@ impl<I: RequestInfo, T: SpanTracer> TracekitLayerBuilder<I, T> {
     }
 
     /// The layer.
-    pub fn build(self) -> TracekitLayer<I, T> {
-        TracekitLayer::from_settings(
+    pub fn build(self) -> HttpServerLayer<I, T> {
+        HttpServerLayer::from_settings(
             Arc::new(ServerSettings {
                 tracer: self.tracer,
                 propagation: self.propagation,

@@ -1,7 +1,7 @@
-//! [`TracekitLayer`]: the tower layer producing traced services.
+//! [`HttpServerLayer`]: the tower layer producing traced services.
 
-use super::builder::TracekitLayerBuilder;
-use super::service::TracekitService;
+use super::builder::HttpServerLayerBuilder;
+use super::service::HttpServerService;
 use crate::capture::HeaderCapture;
 use crate::propagation::Propagation;
 use crate::request_info::NoRequestInfo;
@@ -30,10 +30,10 @@ pub(crate) struct ServerSettings<T> {
 ///
 /// ```
 /// use tower::ServiceBuilder;
-/// use tracekit_tower::TracekitLayer;
+/// use tracekit_tower::HttpServerLayer;
 ///
 /// # let _guard = tracekit::builder().default_exporters(&[]).install();
-/// let layer = TracekitLayer::builder()
+/// let layer = HttpServerLayer::builder()
 ///     .skip_path("/health")
 ///     .capture_request_headers(["x-request-id"])
 ///     .build();
@@ -42,23 +42,23 @@ pub(crate) struct ServerSettings<T> {
 /// });
 /// # drop(service);
 /// ```
-pub struct TracekitLayer<I = NoRequestInfo, T = BoxedTracer> {
+pub struct HttpServerLayer<I = NoRequestInfo, T = BoxedTracer> {
     settings: Arc<ServerSettings<T>>,
     info: I,
 }
 
-impl<I: Clone, T> Clone for TracekitLayer<I, T> {
+impl<I: Clone, T> Clone for HttpServerLayer<I, T> {
     fn clone(&self) -> Self {
-        TracekitLayer {
+        HttpServerLayer {
             settings: Arc::clone(&self.settings),
             info: self.info.clone(),
         }
     }
 }
 
-impl<I: fmt::Debug, T> fmt::Debug for TracekitLayer<I, T> {
+impl<I: fmt::Debug, T> fmt::Debug for HttpServerLayer<I, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TracekitLayer")
+        f.debug_struct("HttpServerLayer")
             .field("info", &self.info)
             .field("propagation", &self.settings.propagation)
             .field("skip", &self.settings.skip)
@@ -66,36 +66,36 @@ impl<I: fmt::Debug, T> fmt::Debug for TracekitLayer<I, T> {
     }
 }
 
-impl TracekitLayer {
+impl HttpServerLayer {
     /// A layer with the defaults: the global tracer provider and
     /// propagator, nothing skipped, no headers captured. Build it after
     /// `tracekit::init()`.
     pub fn new() -> Self {
-        TracekitLayerBuilder::new().build()
+        HttpServerLayerBuilder::new().build()
     }
 
     /// Options for a layer.
-    pub fn builder() -> TracekitLayerBuilder {
-        TracekitLayerBuilder::new()
+    pub fn builder() -> HttpServerLayerBuilder {
+        HttpServerLayerBuilder::new()
     }
 }
 
-impl Default for TracekitLayer {
+impl Default for HttpServerLayer {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<I, T> TracekitLayer<I, T> {
+impl<I, T> HttpServerLayer<I, T> {
     pub(crate) fn from_settings(settings: Arc<ServerSettings<T>>, info: I) -> Self {
-        TracekitLayer { settings, info }
+        HttpServerLayer { settings, info }
     }
 }
 
-impl<S, I: Clone, T> Layer<S> for TracekitLayer<I, T> {
-    type Service = TracekitService<S, I, T>;
+impl<S, I: Clone, T> Layer<S> for HttpServerLayer<I, T> {
+    type Service = HttpServerService<S, I, T>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        TracekitService::new(inner, Arc::clone(&self.settings), self.info.clone())
+        HttpServerService::new(inner, Arc::clone(&self.settings), self.info.clone())
     }
 }

@@ -1,4 +1,4 @@
-//! The server side: [`TracekitLayer`] wraps any
+//! The server side: [`HttpServerLayer`] wraps any
 //! `tower::Service<http::Request<B>>` in a SERVER span per request.
 
 mod builder;
@@ -7,9 +7,9 @@ mod layer;
 mod request_headers;
 mod service;
 
-pub use builder::TracekitLayerBuilder;
-pub use layer::TracekitLayer;
-pub use service::TracekitService;
+pub use builder::HttpServerLayerBuilder;
+pub use layer::HttpServerLayer;
+pub use service::HttpServerService;
 
 /// The W3C fields the server's one pass over `headers` notes.
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! [`TracekitService`]: the traced server service.
+//! [`HttpServerService`]: the traced server service.
 
 use super::describe::describe;
 use super::layer::ServerSettings;
@@ -16,16 +16,16 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use tower_service::Service;
 
-/// A service wrapped by [`TracekitLayer`](super::TracekitLayer).
-pub struct TracekitService<S, I, T> {
+/// A service wrapped by [`HttpServerLayer`](super::HttpServerLayer).
+pub struct HttpServerService<S, I, T> {
     inner: S,
     settings: Arc<ServerSettings<T>>,
     info: I,
 }
 
-impl<S, I, T> TracekitService<S, I, T> {
+impl<S, I, T> HttpServerService<S, I, T> {
     pub(crate) fn new(inner: S, settings: Arc<ServerSettings<T>>, info: I) -> Self {
-        TracekitService {
+        HttpServerService {
             inner,
             settings,
             info,
@@ -38,9 +38,9 @@ impl<S, I, T> TracekitService<S, I, T> {
     }
 }
 
-impl<S: Clone, I: Clone, T> Clone for TracekitService<S, I, T> {
+impl<S: Clone, I: Clone, T> Clone for HttpServerService<S, I, T> {
     fn clone(&self) -> Self {
-        TracekitService {
+        HttpServerService {
             inner: self.inner.clone(),
             settings: Arc::clone(&self.settings),
             info: self.info.clone(),
@@ -48,16 +48,16 @@ impl<S: Clone, I: Clone, T> Clone for TracekitService<S, I, T> {
     }
 }
 
-impl<S: fmt::Debug, I: fmt::Debug, T> fmt::Debug for TracekitService<S, I, T> {
+impl<S: fmt::Debug, I: fmt::Debug, T> fmt::Debug for HttpServerService<S, I, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TracekitService")
+        f.debug_struct("HttpServerService")
             .field("inner", &self.inner)
             .field("info", &self.info)
             .finish_non_exhaustive()
     }
 }
 
-impl<S, I, T, ReqBody, ResBody> Service<Request<ReqBody>> for TracekitService<S, I, T>
+impl<S, I, T, ReqBody, ResBody> Service<Request<ReqBody>> for HttpServerService<S, I, T>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     S::Error: fmt::Display,
