@@ -13,13 +13,19 @@
 //! wrapper, so spans go through `SpanData` and opentelemetry-proto's
 //! messages: the direct encoder's A/B), and `official`.
 //!
+//! Two phases, each with every stack: **full speed** (the producer as fast
+//! as it can: exported spans/s and drops, the export threads saturated)
+//! and **paced** (200,000 spans a second, below what every stack exports
+//! without dropping: CPU per exported span for the same work on each side,
+//! export threads idle between batches).
+//!
 //! CPU is read per thread (`/proc/self/task/*/schedstat`, nanoseconds):
 //! the producer's, and the export threads' (every thread but the
 //! producer's, the receiver's and the main one: the batch processor's
 //! thread and the HTTP client's runtime thread). Printed per run and as
 //! medians: exported spans/s, drop %, bytes per span, export CPU per
 //! exported span, producer CPU per created span, and the ratios. The last
-//! line: `tracekit export X us/span, official Y us/span` (medians).
+//! line: `tracekit export X us/span, official Y us/span (paced)`.
 //!
 //! `cargo run --release -p tracekit-benches --bin otlp_export`
 
@@ -34,7 +40,7 @@ use std::time::{Duration, Instant};
 use tracekit::export::otlp::{OtlpConfig, OtlpExporter};
 use tracekit_benches::otlp_receiver::{cpu_since, start_receiver, thread_cpu, Counts, RECEIVER};
 
-const RUN_FOR: Duration = Duration::from_secs(3);
+const RUN_FOR: Duration = Duration::from_secs(2);
 /// Rounds of one tracekit run and one official run each.
 const ROUNDS: usize = 5;
 /// Thread names (as the kernel keeps them, 15 bytes at most).
@@ -50,17 +56,39 @@ fn attributes() -> Vec<KeyValue> {
     ]
 }
 
+/// How fast the producer goes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Pace {
+    /// As fast as it can: the export path's throughput, and drops.
+    FullSpeed,
+    /// This many spans a second, below what every stack exports without
+    /// dropping: CPU per exported span with the same work on each side,
+    /// no export thread saturated or spinning.
+    PerSecond(u64),
+}
+
+/// The paced phase's rate.
+const PACED: Pace = Pace::PerSecond(200_000);
+
 /// Create spans on a producer thread for [`RUN_FOR`]: how many, and the
 /// producer's CPU.
-fn produce<T: Tracer + Sync>(tracer: &T) -> (u64, Duration) {
+fn produce<T: Tracer + Sync>(tracer: &T, pace: Pace) -> (u64, Duration) {
     std::thread::scope(|s| {
         std::thread::Builder::new()
             .name(PRODUCER.into())
             .spawn_scoped(s, || {
                 let start_cpu = own_cpu();
-                let deadline = Instant::now() + RUN_FOR;
+                let start = Instant::now();
+                let deadline = start + RUN_FOR;
                 let mut n = 0u64;
                 while Instant::now() < deadline {
+                    if let Pace::PerSecond(rate) = pace {
+                        // Sleep until the next 256 spans are due.
+                        let due = start + Duration::from_secs_f64(n as f64 / rate as f64);
+                        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                            std::thread::sleep(wait);
+                        }
+                    }
                     for _ in 0..256 {
                         let mut span = tracer
                             .span_builder("GET /api/orders/{id}")
@@ -159,7 +187,7 @@ impl Outcome {
     }
 }
 
-fn run(stack: Stack, addr: SocketAddr, counts: &Counts) -> Outcome {
+fn run(stack: Stack, pace: Pace, addr: SocketAddr, counts: &Counts) -> Outcome {
     counts.take();
     let main_tid = std::process::id();
     let export_threads =
@@ -191,21 +219,23 @@ fn run(stack: Stack, addr: SocketAddr, counts: &Counts) -> Outcome {
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-            let mut builder = tracekit::builder()
-                .with_env(env.clone())
-                .quiet(true)
-                .tracing_subscriber(false);
+            let exporter = OtlpConfig::from_env(&env)
+                .build_exporter()
+                .expect("exporter");
+            let mut builder = tracekit::builder().quiet(true).tracing_subscriber(false);
             if stack == Stack::TracekitViaSpanData {
-                let exporter = OtlpConfig::from_env(&env)
-                    .build_exporter()
-                    .expect("exporter");
-                builder = builder
-                    .default_exporters(&[])
-                    .with_exporter(ViaSpanData(exporter));
+                // The wrapped exporter only: no OTLP exporter from the
+                // environment beside it.
+                let mut env = env;
+                env.insert("OTEL_TRACES_EXPORTER".into(), "none".into());
+                builder = builder.with_env(env).with_exporter(ViaSpanData(exporter));
+            } else {
+                drop(exporter);
+                builder = builder.with_env(env);
             }
             let tk = builder.build();
             let tracer = tk.tracer("otlp-export");
-            let outcome = measure(&|| produce(&tracer), &|| {
+            let outcome = measure(&|| produce(&tracer, pace), &|| {
                 let _ = tk.provider().force_flush(Duration::from_secs(30));
             });
             let _ = tk.shutdown();
@@ -227,7 +257,7 @@ fn run(stack: Stack, addr: SocketAddr, counts: &Counts) -> Outcome {
                 )
                 .build();
             let tracer = provider.tracer("otlp-export");
-            let outcome = measure(&|| produce(&tracer), &|| {
+            let outcome = measure(&|| produce(&tracer, pace), &|| {
                 let _ = provider.force_flush();
             });
             let _ = provider.shutdown();
@@ -252,9 +282,12 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 fn main() {
     let (addr, counts) = start_receiver();
-    let mut outcomes: HashMap<&str, Vec<Outcome>> = HashMap::new();
+    let mut outcomes: HashMap<(&str, &str), Vec<Outcome>> = HashMap::new();
+    let phases = [("full speed", Pace::FullSpeed), ("paced", PACED)];
+    println!("paced: {PACED:?} spans a second; {ROUNDS} rounds, stacks alternating");
     println!(
-        "{:<9} {:>5} {:>12} {:>7} {:>10} {:>16} {:>16}",
+        "{:<10} {:<9} {:>5} {:>12} {:>7} {:>10} {:>16} {:>16}",
+        "phase",
         "stack",
         "round",
         "exported/s",
@@ -263,46 +296,56 @@ fn main() {
         "export us/span",
         "producer ns/span"
     );
-    for round in 1..=ROUNDS {
-        for stack in Stack::ALL {
-            let outcome = run(stack, addr, &counts);
-            let name = stack.label();
-            println!(
-                "{name:<9} {round:>5} {:>12.0} {:>7.1} {:>10.1} {:>16.3} {:>16.1}",
-                outcome.spans_per_second(),
-                outcome.drop_percent(),
-                outcome.bytes_per_span(),
-                outcome.export_us(),
-                outcome.producer_ns(),
-            );
-            outcomes.entry(name).or_default().push(outcome);
+    for (phase, pace) in phases {
+        for round in 1..=ROUNDS {
+            for stack in Stack::ALL {
+                let outcome = run(stack, pace, addr, &counts);
+                let name = stack.label();
+                println!(
+                    "{phase:<10} {name:<9} {round:>5} {:>12.0} {:>7.1} {:>10.1} {:>16.3} {:>16.1}",
+                    outcome.spans_per_second(),
+                    outcome.drop_percent(),
+                    outcome.bytes_per_span(),
+                    outcome.export_us(),
+                    outcome.producer_ns(),
+                );
+                outcomes.entry((phase, name)).or_default().push(outcome);
+            }
         }
     }
-    let medians =
-        |name: &str, f: fn(&Outcome) -> f64| median(outcomes[name].iter().map(f).collect());
+    let medians = |phase: &str, name: &str, f: fn(&Outcome) -> f64| {
+        median(outcomes[&(phase, name)].iter().map(f).collect())
+    };
     println!();
-    for name in Stack::ALL.map(Stack::label) {
+    for (phase, _) in phases {
+        for name in Stack::ALL.map(Stack::label) {
+            println!(
+                "median {phase:<10} {name:<9} {:>10.0} exported/s {:>5.1} % dropped {:>6.1} B/span {:>7.3} us export/span {:>6.1} ns producer/span",
+                medians(phase, name, Outcome::spans_per_second),
+                medians(phase, name, Outcome::drop_percent),
+                medians(phase, name, Outcome::bytes_per_span),
+                medians(phase, name, Outcome::export_us),
+                medians(phase, name, Outcome::producer_ns),
+            );
+        }
+    }
+    for (phase, _) in phases {
+        let tk = medians(phase, "tracekit", Outcome::export_us);
         println!(
-            "median {name:<9} {:>12.0} exported/s {:>6.1} % dropped {:>7.1} B/span {:>8.3} us export/span {:>7.1} ns producer/span",
-            medians(name, Outcome::spans_per_second),
-            medians(name, Outcome::drop_percent),
-            medians(name, Outcome::bytes_per_span),
-            medians(name, Outcome::export_us),
-            medians(name, Outcome::producer_ns),
+            "{phase}: export CPU per span official/tracekit {:.2}x, via SpanData/direct {:.2}x; producer CPU per span official/tracekit {:.2}x",
+            medians(phase, "official", Outcome::export_us) / tk,
+            medians(phase, "spandata", Outcome::export_us) / tk,
+            medians(phase, "official", Outcome::producer_ns) / medians(phase, "tracekit", Outcome::producer_ns),
         );
     }
-    let tk_export = medians("tracekit", Outcome::export_us);
     println!(
-        "encoder A/B: export CPU per span via SpanData/direct {:.2}x, producer CPU per span via SpanData/direct {:.2}x",
-        medians("spandata", Outcome::export_us) / tk_export,
-        medians("spandata", Outcome::producer_ns) / medians("tracekit", Outcome::producer_ns),
+        "full speed: exported spans/s tracekit/official {:.2}x",
+        medians("full speed", "tracekit", Outcome::spans_per_second)
+            / medians("full speed", "official", Outcome::spans_per_second),
     );
-    let official_export = medians("official", Outcome::export_us);
     println!(
-        "ratios: export CPU per span official/tracekit {:.2}x, exported spans/s tracekit/official {:.2}x, producer CPU per span official/tracekit {:.2}x",
-        official_export / tk_export,
-        medians("tracekit", Outcome::spans_per_second) / medians("official", Outcome::spans_per_second),
-        medians("official", Outcome::producer_ns) / medians("tracekit", Outcome::producer_ns),
+        "tracekit export {:.3} us/span, official {:.3} us/span (paced)",
+        medians("paced", "tracekit", Outcome::export_us),
+        medians("paced", "official", Outcome::export_us),
     );
-    println!("tracekit export {tk_export:.3} us/span, official {official_export:.3} us/span");
 }
