@@ -170,6 +170,19 @@ pub mod redaction {
         ]
     }
 
+    /// The attributes of the 5-attribute server span `otlp_export`
+    /// produces: `url.path` is scanned by every value rule (the other
+    /// values are profiled out or not strings).
+    pub fn server_5() -> Vec<KeyValue> {
+        vec![
+            KeyValue::new("http.request.method", "GET"),
+            KeyValue::new("url.path", "/api/orders/42"),
+            KeyValue::new("http.route", "/api/orders/{id}"),
+            KeyValue::new("http.response.status_code", 200_i64),
+            KeyValue::new("server.address", "shop.example"),
+        ]
+    }
+
     /// The same span where two attributes hold a secret.
     pub fn two_match() -> Vec<KeyValue> {
         vec![

@@ -30,7 +30,6 @@
 //! `cargo run --release -p tracekit-benches --bin otlp_export`
 
 use opentelemetry::trace::{Span as _, SpanKind, Tracer, TracerProvider as _};
-use opentelemetry::KeyValue;
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
@@ -46,15 +45,9 @@ const ROUNDS: usize = 5;
 /// Thread names (as the kernel keeps them, 15 bytes at most).
 const PRODUCER: &str = "bench-producer";
 
-fn attributes() -> Vec<KeyValue> {
-    vec![
-        KeyValue::new("http.request.method", "GET"),
-        KeyValue::new("url.path", "/api/orders/42"),
-        KeyValue::new("http.route", "/api/orders/{id}"),
-        KeyValue::new("http.response.status_code", 200_i64),
-        KeyValue::new("server.address", "shop.example"),
-    ]
-}
+// The 5-attribute server span's attributes (shared with
+// `redaction_profile server_5`).
+use tracekit_benches::redaction::server_5 as attributes;
 
 /// How fast the producer goes.
 #[derive(Clone, Copy, Debug, PartialEq)]

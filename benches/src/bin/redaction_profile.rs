@@ -3,7 +3,10 @@
 //! --toggle-collect=run_*`), which is repeatable on a busy machine where
 //! wall-clock timings are not.
 //!
-//! `redaction_profile <engine|span_on|span_off> <no_match|2_match> [iterations]`
+//! `redaction_profile <engine|span_on|span_off> <no_match|2_match|server_5> [iterations]`
+//!
+//! `server_5` is `otlp_export`'s 5-attribute server span, whose `url.path`
+//! every value rule scans.
 //!
 //! `engine` redacts the same 8 attributes over and over (the no-match case
 //! never changes them, so every pass does the full work); `span_on` and
@@ -15,7 +18,9 @@ use opentelemetry::KeyValue;
 use std::hint::black_box;
 use std::time::Duration;
 use tracekit::redaction::Redactor;
-use tracekit_benches::redaction::{no_match, provider, record_span, two_match, Attributes};
+use tracekit_benches::redaction::{
+    no_match, provider, record_span, server_5, two_match, Attributes,
+};
 
 #[inline(never)]
 fn run_engine(redactor: &Redactor, attrs: fn() -> Vec<KeyValue>, n: u64) {
@@ -38,10 +43,10 @@ fn main() {
     let mode = args.get(1).map(String::as_str).unwrap_or("engine");
     let case = args.get(2).map(String::as_str).unwrap_or("no_match");
     let n: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(100_000);
-    let attrs = if case == "2_match" {
-        two_match as fn() -> Vec<KeyValue>
-    } else {
-        no_match
+    let attrs = match case {
+        "2_match" => two_match as fn() -> Vec<KeyValue>,
+        "server_5" => server_5,
+        _ => no_match,
     };
     match mode {
         "span_on" | "span_off" => {

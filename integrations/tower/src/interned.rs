@@ -6,67 +6,15 @@
 //! Each kind of value has a budget of distinct strings; once it is spent,
 //! or for a string longer than the kind allows, [`intern`] answers `None`
 //! and the caller allocates as usual. The memory kept is therefore bounded
-//! whatever the requests carry. Lookups go to a per-thread set first, so
+//! whatever the requests carry: at most 1,024 routes and 1,024 span names
+//! of 256 bytes, 64 hosts of 128 bytes and 64 user agents of 256 bytes
+//! (about 540 KiB of text), plus each thread's set of the same strings. Lookups go to a per-thread set first, so
 //! the shared set (behind a lock) is only visited the first time a thread
 //! meets a string.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
-
-/// A multiply-rotate hasher for the short strings kept here, much cheaper
-/// than the default SipHash. It is not keyed: the sets it indexes hold
-/// only strings already kept (bounded by the budgets, and mostly the
-/// application's own routes), so crafted collisions cannot make a lookup
-/// walk more than a few entries.
-#[derive(Default)]
-struct ShortStringHasher(u64);
-
-impl ShortStringHasher {
-    const MULTIPLIER: u64 = 0x517c_c1b7_2722_0a95;
-
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::MULTIPLIER);
-    }
-}
-
-impl Hasher for ShortStringHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word));
-        }
-    }
-
-    #[inline]
-    fn write_u8(&mut self, byte: u8) {
-        self.add(u64::from(byte));
-    }
-
-    #[inline]
-    fn write_usize(&mut self, value: usize) {
-        self.add(value as u64);
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        // Fold the well-mixed high bits into the low ones the table indexes by.
-        self.0 ^ (self.0 >> 29)
-    }
-}
-
-type FastBuild = BuildHasherDefault<ShortStringHasher>;
 
 /// A kind of interned value, with its budget.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,8 +68,7 @@ static SHARED: Mutex<Option<Shared>> = Mutex::new(None);
 
 thread_local! {
     /// The interned strings this thread has already looked up.
-    static LOCAL: RefCell<HashSet<&'static str, FastBuild>> =
-        const { RefCell::new(HashSet::with_hasher(BuildHasherDefault::new())) };
+    static LOCAL: RefCell<HashSet<&'static str>> = RefCell::new(HashSet::new());
     /// The last string of each kind this thread interned: most requests
     /// repeat it, and comparing is cheaper than hashing.
     static LAST: [Cell<Option<&'static str>>; KINDS] = const { [const { Cell::new(None) }; KINDS] };
@@ -184,8 +131,7 @@ struct RouteNames {
 
 thread_local! {
     /// This thread's routes, by template.
-    static ROUTES: RefCell<HashMap<&'static str, RouteNames, FastBuild>> =
-        const { RefCell::new(HashMap::with_hasher(BuildHasherDefault::new())) };
+    static ROUTES: RefCell<HashMap<&'static str, RouteNames>> = RefCell::new(HashMap::new());
     /// The last (prefix, route, name) this thread looked up.
     static LAST_ROUTE: Cell<Option<(&'static str, &'static str, &'static str)>> =
         const { Cell::new(None) };
@@ -272,16 +218,6 @@ mod tests {
         let (post_route, post_name) = intern_route("POST", "/interned/{name}").unwrap();
         assert!(std::ptr::eq(route, post_route));
         assert_eq!(post_name, "POST /interned/{name}");
-    }
-
-    #[test]
-    fn the_short_string_hasher_tells_strings_apart() {
-        use std::hash::BuildHasher;
-        let build = FastBuild::default();
-        let a = build.hash_one("/users/{id}");
-        assert_eq!(a, build.hash_one(String::from("/users/{id}")));
-        assert_ne!(a, build.hash_one("/users/{ie}"));
-        assert_ne!(build.hash_one("a"), build.hash_one("b"));
     }
 
     #[test]

@@ -191,114 +191,20 @@ fn find_ignore_case(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// Finds, for a key, the lowest-numbered rule with a matching pattern.
 ///
-/// Patterns are indexed by their last literal piece (the text after their
-/// last `*`, or the whole pattern), read backwards, in a trie: a key is
-/// walked from its last byte, and only the patterns whose last piece the
-/// key really ends with are checked in full. Most keys leave the trie after
-/// a byte or two. Patterns ending in `*` (rare) are checked one by one.
-///
-/// Before the trie, a bit set over a hash of the key's last (up to four)
-/// bytes rejects most keys in a few instructions: the bit of every indexed
-/// last piece's tail is set, so a key whose tail bit is clear ends with no
-/// last piece at all.
+/// A plain list in rule order, checked pattern by pattern: it is consulted
+/// only when a key's decision is not yet cached (see the redactor's key
+/// caches), so its speed does not show on the export path.
 #[derive(Clone, Debug)]
 pub(crate) struct KeyIndex {
-    /// How many trailing bytes [`KeyIndex::tails`] hashes: the shortest
-    /// indexed last piece, at most four (0 when the trie is empty).
-    tail_len: usize,
-    /// One bit per hashed tail of an indexed last piece.
-    tails: Box<[u64; TAIL_WORDS]>,
-    nodes: Vec<TrieNode>,
+    /// `(pattern, rule)`, by rule.
     entries: Vec<(KeyPattern, usize)>,
-    /// Entries whose pattern ends in `*`, by rule order.
-    open_ended: Vec<u32>,
-}
-
-/// The text after a pattern's last `*` (the whole pattern without one).
-fn last_piece(pattern: &KeyPattern) -> &[u8] {
-    let text = pattern.text.as_bytes();
-    let start = text.iter().rposition(|&b| b == b'*').map_or(0, |p| p + 1);
-    &text[start..]
-}
-
-/// Words of the tail bit set (4096 bits).
-const TAIL_WORDS: usize = 64;
-
-/// The bit of the tail set for `tail` (at most 4 bytes), case folded.
-///
-/// Folding sets the 0x20 bit of every byte: exact lowercasing for ASCII
-/// letters, and a merge of a few other byte pairs, which only makes the
-/// filter let a key through more often, never less.
-#[inline]
-fn tail_bit(tail: &[u8]) -> usize {
-    let word = match tail.last_chunk::<4>() {
-        Some(four) if tail.len() == 4 => u32::from_le_bytes(*four),
-        _ => tail
-            .iter()
-            .rev()
-            .fold(0u32, |word, &b| (word << 8) | u32::from(b)),
-    } | 0x2020_2020;
-    // Multiplicative hashing: the top 12 bits of the product.
-    (word.wrapping_mul(0x9E37_79B1) >> 20) as usize
-}
-
-#[derive(Clone, Debug, Default)]
-struct TrieNode {
-    /// (lowercase byte, child node).
-    children: Vec<(u8, u32)>,
-    /// Entries whose last literal piece ends at this node.
-    ends: Vec<u32>,
 }
 
 impl KeyIndex {
     /// Index `(pattern, rule)` pairs.
-    pub(crate) fn new(entries: Vec<(KeyPattern, usize)>) -> KeyIndex {
-        let mut nodes = vec![TrieNode::default()];
-        let mut open_ended = Vec::new();
-        let tail_len = entries
-            .iter()
-            .filter(|(p, _)| !p.text.ends_with('*'))
-            .map(|(p, _)| last_piece(p).len().min(4))
-            .min()
-            .unwrap_or(0);
-        let mut tails = Box::new([0u64; TAIL_WORDS]);
-        for (i, (pattern, _)) in entries.iter().enumerate() {
-            let text = pattern.text.as_bytes();
-            if text.last() == Some(&b'*') {
-                open_ended.push(i as u32);
-                continue;
-            }
-            let piece = last_piece(pattern);
-            let bit = tail_bit(&piece[piece.len() - tail_len..]);
-            tails[bit / 64] |= 1 << (bit % 64);
-            let piece_start = text.len() - piece.len();
-            let mut node = 0usize;
-            for &b in text[piece_start..].iter().rev() {
-                let next = nodes[node]
-                    .children
-                    .iter()
-                    .find(|(c, _)| *c == b)
-                    .map(|(_, n)| *n as usize);
-                node = match next {
-                    Some(n) => n,
-                    None => {
-                        nodes.push(TrieNode::default());
-                        let n = nodes.len() - 1;
-                        nodes[node].children.push((b, n as u32));
-                        n
-                    }
-                };
-            }
-            nodes[node].ends.push(i as u32);
-        }
-        open_ended.sort_by_key(|&i| entries[i as usize].1);
-        KeyIndex {
-            tail_len,
-            tails,
-            nodes,
-            entries,
-            open_ended,
-        }
+    pub(crate) fn new(mut entries: Vec<(KeyPattern, usize)>) -> KeyIndex {
+        entries.sort_by_key(|(_, rule)| *rule);
+        KeyIndex { entries }
     }
 
     /// Whether no pattern is indexed.
@@ -307,37 +213,11 @@ impl KeyIndex {
     }
 
     /// The lowest rule number whose pattern matches `key`.
-    #[inline]
     pub(crate) fn lookup(&self, key: &str) -> Option<usize> {
-        let mut best: Option<usize> = None;
-        let mut consider = |entry: u32| {
-            if let Some((pattern, rule)) = self.entries.get(entry as usize) {
-                if best.is_none_or(|b| *rule < b) && pattern.matches(key) {
-                    best = Some(*rule);
-                }
-            }
-        };
-        let bytes = key.as_bytes();
-        let may_end_a_piece = self.tail_len > 0 && bytes.len() >= self.tail_len && {
-            let bit = tail_bit(&bytes[bytes.len() - self.tail_len..]);
-            self.tails[bit / 64] & (1 << (bit % 64)) != 0
-        };
-        let mut node = 0usize;
-        let walk: &[u8] = if may_end_a_piece { bytes } else { &[] };
-        for &b in walk.iter().rev() {
-            let b = b.to_ascii_lowercase();
-            let Some(&(_, next)) = self.nodes[node].children.iter().find(|(c, _)| *c == b) else {
-                break;
-            };
-            node = next as usize;
-            for &entry in &self.nodes[node].ends {
-                consider(entry);
-            }
-        }
-        for &entry in &self.open_ended {
-            consider(entry);
-        }
-        best
+        self.entries
+            .iter()
+            .find(|(pattern, _)| pattern.matches(key))
+            .map(|(_, rule)| *rule)
     }
 }
 

@@ -29,21 +29,16 @@
 //!   replace it with a keyed hash (`hmac-sha256:<16 hex digits>`, HMAC-SHA256
 //!   with a configured key, so equal values still group together), or keep
 //!   it untouched. Rules added by configuration run before the built-in ones,
-//!   and the first rule whose pattern matches decides. Patterns are indexed
-//!   by their last bytes: a bit set over a hash of a key's last four bytes
-//!   dismisses most keys at once, and a suffix trie compares the rest with
-//!   a handful of patterns at most.
+//!   and the first rule whose pattern matches decides. Patterns are checked
+//!   in rule order; a key is matched against them once, when its decision
+//!   is first made (decisions are remembered, see below).
 //! * **Value rules** scan the string values (and every string of a string
 //!   array) of the attributes no key rule claimed, each rewriting its matches
 //!   in place and handing the result to the next. They are hand-written
 //!   linear-time scanners, never regular expressions: a single pass
 //!   classifies the string's bytes, and only the scanners whose trigger
 //!   bytes occur (`@`, `=`, `:`, `J`, `b` or `B` followed by `a` or `e`,
-//!   13 or more digits with four in a row) run. That classification handles
-//!   sixteen bytes per step with SSE2 on x86-64 (eight with plain 64-bit
-//!   arithmetic elsewhere). Sensitive query parameter names are first
-//!   checked by their last two bytes, so most `name=value` pairs are
-//!   dismissed without a comparison.
+//!   13 or more digits with four in a row) run.
 //! * **Value profiles** narrow the value rules for a few semantic-convention
 //!   attributes whose values the conventions fix to a form that cannot
 //!   carry a secret. The values of `http.request.method`, `http.route` (a
@@ -56,8 +51,10 @@
 //!   `server.port`, ...).
 //!   `url.full` and `url.query` get only `url_credentials` and
 //!   `query_secrets`, exactly the scrubbing the conventions ask for them,
-//!   gated by one pass that looks for `@` and for an `=` after a name that
-//!   may be sensitive. Keys match as the conventions spell them (case
+//!   gated by one pass (SSE2 on x86-64) that looks for `@` and for an `=`
+//!   after a name that may be sensitive (sensitive query parameter names
+//!   are first checked by their last two bytes, so most `name=value` pairs
+//!   are dismissed without a comparison). Keys match as the conventions spell them (case
 //!   included); key rules still apply to these keys. The price: a secret
 //!   put by mistake into one of them in a shape only a skipped rule knows
 //!   (a JWT or card number under an ordinary query parameter name of

@@ -10,6 +10,8 @@ use http::header::{HeaderMap, HeaderValue, CONTENT_TYPE, FORWARDED, HOST, USER_A
 /// Up to this many header values, one pass over the map is cheaper than a
 /// hashed lookup per header (hashing a custom name such as
 /// `x-forwarded-proto` costs a loop over its bytes); beyond it, lookups.
+/// Measured: lookups for every request cost 1,041 more instructions per
+/// request of `http_profile tracekit` (24,135 -> 25,176, +4.3%).
 const SCAN_LIMIT: usize = 16;
 
 /// The first value of each header the server span reads, and the W3C

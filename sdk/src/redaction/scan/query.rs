@@ -11,33 +11,6 @@
 
 use super::Rewriter;
 
-/// Finds `=`: on x86-64 with memchr's SSE2 searcher directly, which for
-/// the short strings attribute values mostly are costs less than the
-/// generic entry point's run-time dispatch to AVX2.
-struct EqualsFinder {
-    #[cfg(target_arch = "x86_64")]
-    sse2: Option<memchr::arch::x86_64::sse2::memchr::One>,
-}
-
-impl EqualsFinder {
-    #[inline]
-    fn new() -> EqualsFinder {
-        EqualsFinder {
-            #[cfg(target_arch = "x86_64")]
-            sse2: memchr::arch::x86_64::sse2::memchr::One::new(b'='),
-        }
-    }
-
-    #[inline]
-    fn find(&self, haystack: &[u8]) -> Option<usize> {
-        #[cfg(target_arch = "x86_64")]
-        if let Some(sse2) = &self.sse2 {
-            return sse2.find(haystack);
-        }
-        memchr::memchr(b'=', haystack)
-    }
-}
-
 /// Longest parameter name looked at; longer names never match.
 const MAX_NAME: usize = 32;
 
@@ -187,8 +160,7 @@ pub(crate) fn redact(text: &str, names: &ParamNames, mask: &str) -> Option<Strin
     let bytes = text.as_bytes();
     let mut out = Rewriter::new(text);
     let mut pos = 0;
-    let equals = EqualsFinder::new();
-    while let Some(offset) = equals.find(&bytes[pos..]) {
+    while let Some(offset) = memchr::memchr(b'=', &bytes[pos..]) {
         let eq = pos + offset;
         pos = eq + 1;
         let name_end = name_end(bytes, eq);
