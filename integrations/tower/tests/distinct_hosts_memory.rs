@@ -12,7 +12,7 @@ use std::convert::Infallible;
 use std::sync::atomic::{AtomicIsize, Ordering};
 use tower::{service_fn, Layer, Service, ServiceExt};
 use tracekit_propagators::TraceContextPropagator;
-use tracekit_tower::TracekitLayer;
+use tracekit_tower::HttpServerLayer;
 
 /// The system allocator, counting the bytes in use.
 struct Counting;
@@ -42,7 +42,7 @@ static ALLOCATOR: Counting = Counting;
 fn distinct_hosts_and_user_agents_leave_memory_bounded() {
     // Every span is recorded and ended, then dropped: no processor keeps it.
     let provider = tracekit::TracerProvider::builder().build();
-    let layer = TracekitLayer::builder()
+    let layer = HttpServerLayer::builder()
         .tracer(provider.tracer("server"))
         .propagator(TraceContextPropagator::new())
         .build();
