@@ -57,11 +57,13 @@ impl std::error::Error for OtlpBuildError {}
 /// processor's plain thread, or a task inside a tokio runtime of either
 /// flavour.
 ///
-/// - **HTTP** uses reqwest's blocking client. Each request is bounded by
-///   what is left of the export timeout, so an export, retries included,
-///   ends within it. Called on a thread inside a tokio runtime, the blocking
-///   work moves to a short-lived helper thread (reqwest's blocking client
-///   refuses to run there).
+/// - **HTTP** uses reqwest's client, driven on the exporting thread itself
+///   by a small current-thread runtime the exporter owns. Each request is
+///   bounded by what is left of the export timeout, so an export, retries
+///   included, ends within it. Called on a thread inside a tokio runtime,
+///   the work moves to a short-lived helper thread (a runtime cannot be
+///   driven from inside another, and waits between retries would block a
+///   current-thread runtime's only thread).
 /// - **gRPC** (tonic needs tokio) runs on a small runtime owned by the
 ///   exporter (one worker thread); the whole export is bounded by the
 ///   timeout there.
@@ -378,9 +380,9 @@ fn in_tokio_runtime() -> bool {
     tokio::runtime::Handle::try_current().is_ok()
 }
 
-/// Run `export` where reqwest's blocking client may run: here, or, on a
-/// thread inside a tokio runtime, on a short-lived plain thread (reqwest's
-/// blocking client panics inside a runtime, and waits between retries
+/// Run `export` where the HTTP client's own runtime may be driven: here,
+/// or, on a thread inside a tokio runtime, on a short-lived plain thread (a
+/// runtime cannot be driven from inside another, and waits between retries
 /// would block a current-thread runtime's only thread).
 fn off_runtime(export: impl FnOnce() -> OTelSdkResult + Send) -> OTelSdkResult {
     if !in_tokio_runtime() {
