@@ -7,25 +7,10 @@
 //! the application's threads nothing, and a secret is always seen whole
 //! before a length limit could cut it in half.
 
-use super::finished_span::SpanRecord;
 use super::limits::truncate_values;
-use opentelemetry::trace::{Event, Link, Status};
-use opentelemetry::KeyValue;
-use std::fmt::Debug;
+use super::span_record::SpanRecord;
+use super::span_transform::SpanTransform;
 use std::sync::Arc;
-
-/// A step applied to every finished span before it is exported (e.g.
-/// redaction). Both methods run for every span, on the export path.
-/// Span names are not passed: they are left alone.
-pub trait SpanTransform: Send + Sync + Debug {
-    /// Rewrite the span's attributes, and its events (names included) and
-    /// links, in place.
-    fn transform(&self, attributes: &mut Vec<KeyValue>, events: &mut [Event], links: &mut [Link]);
-
-    /// Rewrite the span's status (an error description may repeat a
-    /// secret). Does nothing unless overridden.
-    fn transform_status(&self, _status: &mut Status) {}
-}
 
 /// What the export path does to every span of one provider.
 #[derive(Debug, Default)]

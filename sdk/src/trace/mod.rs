@@ -12,10 +12,11 @@ mod provider;
 mod record_pool;
 mod self_metrics;
 pub(crate) mod span;
+pub(crate) mod span_record;
+mod span_transform;
 mod tracer;
 
 pub use counters::SpanCounters;
-pub use export_prep::SpanTransform;
 pub use finished_span::FinishedSpan;
 pub use id_generator::{IdGenerator, RandomIdGenerator};
 pub use limits::SpanLimits;
@@ -24,6 +25,7 @@ pub use processor::{
 };
 pub use provider::{TracerProvider, TracerProviderBuilder};
 pub use span::{record_exception, Span, EXCEPTION_EVENT_NAME};
+pub use span_transform::SpanTransform;
 pub use tracer::{Tracer, TRACE_FLAG_RANDOM};
 
 #[cfg(test)]

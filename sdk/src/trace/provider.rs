@@ -2,7 +2,7 @@
 //! resource) and hands out [`Tracer`]s.
 
 use super::counters::{SpanCounters, StripedCounter};
-use super::export_prep::{ExportPrep, SpanTransform};
+use super::export_prep::ExportPrep;
 use super::finished_span::FinishedSpan;
 use super::id_generator::IdGenerator;
 use super::limits::SpanLimits;
@@ -11,6 +11,7 @@ use super::processor::{
 };
 use super::self_metrics;
 use super::span::Span;
+use super::span_transform::SpanTransform;
 use super::tracer::Tracer;
 use opentelemetry::metrics::MeterProvider;
 use opentelemetry::{Context, InstrumentationScope};

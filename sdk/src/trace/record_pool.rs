@@ -66,8 +66,8 @@
 //!   3,487 plain (+44%).
 
 use super::export_prep::ExportPrep;
-use super::finished_span::SpanRecord;
 use super::origin::SpanOrigin;
+use super::span_record::SpanRecord;
 use crossbeam_queue::ArrayQueue;
 use std::cell::Cell;
 use std::sync::{Arc, OnceLock};

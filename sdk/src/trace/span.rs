@@ -1,10 +1,11 @@
 //! [`Span`]: tracekit's implementation of the OpenTelemetry `Span` API.
 
-use super::finished_span::{FinishedSpan, SpanRecord};
+use super::finished_span::FinishedSpan;
 use super::limits::{limit_attribute_list, upsert_attribute};
 use super::origin::SpanOrigin;
 use super::provider::ProviderInner;
 use super::record_pool;
+use super::span_record::SpanRecord;
 use opentelemetry::trace::{Event, Link, SpanContext, Status};
 use opentelemetry::KeyValue;
 use opentelemetry_semantic_conventions::attribute::{

@@ -1,12 +1,12 @@
 //! [`Tracer`]: starts spans, deciding parent, ids, sampling and limits.
 
 use super::clock;
-use super::finished_span::SpanRecord;
 use super::id_generator;
 use super::limits::{limit_attribute_list, SpanLimits};
 use super::origin::SpanOrigin;
 use super::provider::ProviderInner;
 use super::span::Span;
+use super::span_record::SpanRecord;
 use opentelemetry::trace::{
     Link, SpanBuilder, SpanContext, SpanId, SpanKind, Status, TraceContextExt, TraceFlags,
     TraceState,

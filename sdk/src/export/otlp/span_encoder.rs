@@ -411,8 +411,8 @@ fn put_array(buf: &mut Vec<u8>, array: &Array) {
 mod tests {
     use super::*;
     use crate::trace::export_prep::ExportPrep;
-    use crate::trace::finished_span::SpanRecord;
     use crate::trace::origin::SpanOrigin;
+    use crate::trace::span_record::SpanRecord;
     use opentelemetry::trace::{SpanId, TraceFlags, TraceId, TraceState};
     use opentelemetry::StringValue;
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
