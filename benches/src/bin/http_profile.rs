@@ -21,7 +21,7 @@
 //! - `identity`: a layer that does nothing, given to `Router::layer`: what
 //!   axum's wrapping of every route costs any layer;
 //! - `floor`: the least any traced layer does
-//!   ([`FloorLayer`](tracekit_benches::floor_layer::FloorLayer)), given to
+//!   ([`FloorLayer`]), given to
 //!   `Router::layer`: a floor for the real layer;
 //! - `floor_sdk`: `floor` with an `opentelemetry_sdk` tracer (same sampler,
 //!   batch processor and counting exporter) instead of tracekit's.

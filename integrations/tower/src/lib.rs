@@ -98,7 +98,7 @@
 //! - [`capture_request_headers`](HttpServerLayerBuilder::capture_request_headers) /
 //!   [`capture_response_headers`](HttpServerLayerBuilder::capture_response_headers):
 //!   an allow-list; `authorization`, `proxy-authorization`, `cookie`,
-//!   `set-cookie` and API-key headers ([`capture::is_never_captured`]) are
+//!   `set-cookie` and API-key headers ([`NEVER_CAPTURED`]) are
 //!   never recorded.
 //! - [`traceparent_response_header`](HttpServerLayerBuilder::traceparent_response_header):
 //!   send `traceparent` back, with `Access-Control-Expose-Headers:

@@ -28,7 +28,7 @@ pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 /// The console exporter's batch delay: traces appear promptly.
 const CONSOLE_SCHEDULED_DELAY: Duration = Duration::from_millis(200);
 
-/// Configures and starts tracekit. Obtain one with [`builder`].
+/// Configures and starts tracekit. Obtain one with [`builder`](crate::builder).
 pub struct TracekitBuilder {
     pub(super) resource: ResourceConfig,
     pub(super) sampler: Option<Box<dyn Sampler>>,

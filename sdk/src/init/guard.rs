@@ -12,7 +12,7 @@ use std::borrow::Cow;
 /// Bind it to a named variable that lives as long as the program:
 /// `let _guard = tracekit::init();`. `let _ = tracekit::init();` drops it
 /// on that very line, and nothing is exported afterwards. The guard of a
-/// second `init()` (see [`init`]) does not own the pipeline: dropping it
+/// second `init()` (see [`init`](crate::init)) does not own the pipeline: dropping it
 /// does nothing and [`shutdown`](Self::shutdown) only flushes.
 ///
 /// ```compile_fail

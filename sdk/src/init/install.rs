@@ -14,7 +14,7 @@ use tracing::level_filters::LevelFilter;
 
 impl TracekitBuilder {
     /// Build the pipeline and install it globally (tracer provider and
-    /// propagator); see [`init`]. Once per process: a second call warns
+    /// propagator); see [`init`](crate::init). Once per process: a second call warns
     /// once, installs nothing and returns a guard to the first pipeline
     /// that does not shut it down when dropped.
     pub fn install(self) -> TracekitGuard {
@@ -63,7 +63,7 @@ impl TracekitBuilder {
     }
 }
 
-/// A tracer of the installed pipeline (from [`init`] or
+/// A tracer of the installed pipeline (from [`init`](crate::init) or
 /// [`TracekitBuilder::install`]) for the instrumentation scope `name`:
 /// tracekit's own [`Tracer`], the fast way to start spans.
 /// `opentelemetry::global::tracer(name)` reaches the same pipeline, but

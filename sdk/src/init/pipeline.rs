@@ -40,7 +40,7 @@ impl Tracekit {
     /// Where spans go, in words: `OTLP (http/protobuf) at
     /// http://localhost:4318/v1/traces`, `the console waterfall on standard
     /// output`, exporters and processors of your own, or `nowhere: ...`.
-    /// [`TracekitBuilder::install`]'s start-up line shows it.
+    /// [`TracekitBuilder::install`](crate::TracekitBuilder::install)'s start-up line shows it.
     ///
     /// ```
     /// let tk = tracekit::builder()
