@@ -25,6 +25,8 @@ use prost::Message;
 use super::deadline_client::{DeadlineHttpClient, ExportDeadline, LastFailure};
 use super::retry::{with_retries, Retry, RetryPolicy};
 use super::span_encoder::SpanBatchEncoder;
+use crate::sync::Mutex;
+use crate::trace::processor::loss_report::{LossLine, LossReport};
 use crate::trace::FinishedSpan;
 
 /// The `User-Agent` of every request, as the OTLP exporter specification
@@ -56,6 +58,9 @@ pub(crate) struct ProtobufHttp {
     timeout: Duration,
     resource: Resource,
     encoder: SpanBatchEncoder,
+    /// Spans the collector rejected in accepted requests (OTLP partial
+    /// success), in all, and how they have been told.
+    rejected: Mutex<(u64, LossReport)>,
 }
 
 impl ProtobufHttp {
@@ -102,6 +107,7 @@ impl ProtobufHttp {
             timeout: settings.timeout,
             resource,
             encoder,
+            rejected: Mutex::new((0, LossReport::default())),
         })
     }
 
@@ -163,7 +169,7 @@ impl ProtobufHttp {
         })?;
         let status = response.status();
         if status.is_success() {
-            report_partial_success(response.body());
+            self.report_partial_success(response.body());
             return Ok(());
         }
         let retry_after = response
@@ -208,21 +214,97 @@ fn compress(_encoded: &[u8]) -> Result<Vec<u8>, OTelSdkError> {
     ))
 }
 
-/// A collector that accepted the request but rejected some spans says so
-/// in the response (OTLP's partial success): tell the user.
-fn report_partial_success(body: &[u8]) {
-    let Ok(response) = ExportTraceServiceResponse::decode(body) else {
-        return;
-    };
-    if let Some(partial) = response.partial_success {
-        if partial.rejected_spans > 0 || !partial.error_message.is_empty() {
-            tracing::warn!(
-                target: "tracekit::export",
-                rejected_spans = partial.rejected_spans,
-                "the collector rejected {} spans: {}",
-                partial.rejected_spans,
-                partial.error_message
-            );
+impl ProtobufHttp {
+    /// A collector that accepted the request but rejected some spans says
+    /// so in the response (OTLP's partial success): tell the user, the
+    /// first time at once and then at most once a minute (a collector
+    /// rejecting part of every batch must not flood standard error).
+    fn report_partial_success(&self, body: &[u8]) {
+        let Ok(response) = ExportTraceServiceResponse::decode(body) else {
+            return;
+        };
+        let Some(partial) = response.partial_success else {
+            return;
+        };
+        let Ok(rejected) = u64::try_from(partial.rejected_spans) else {
+            return;
+        };
+        if rejected == 0 && partial.error_message.is_empty() {
+            return;
         }
+        let mut guard = self.rejected.lock();
+        let (total, report) = &mut *guard;
+        *total += rejected.max(1);
+        let endpoint = &self.endpoint;
+        let message = &partial.error_message;
+        match report.observe(std::time::Instant::now(), *total) {
+            Some(LossLine::First { .. }) => eprintln!(
+                "tracekit: the collector at {endpoint} accepted a request but rejected \
+                 {rejected} of its spans: {message:?}; later rejections are summarised at \
+                 most once a minute"
+            ),
+            Some(LossLine::Summary { new, since, .. }) => eprintln!(
+                "tracekit: the collector at {endpoint} rejected {new} more spans in the last \
+                 {} s; last reason: {message:?}",
+                since.as_secs()
+            ),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::otlp::tls::TlsMaterial;
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTracePartialSuccess;
+
+    fn build(headers: Vec<(String, String)>) -> Result<ProtobufHttp, String> {
+        let deadline = Arc::new(ExportDeadline::default());
+        let timeout = Duration::from_secs(1);
+        let client =
+            DeadlineHttpClient::new(Arc::clone(&deadline), timeout, TlsMaterial::default())?;
+        let settings = ProtobufHttpSettings {
+            endpoint: "http://127.0.0.1:9/v1/traces".into(),
+            headers,
+            gzip: false,
+            retry: RetryPolicy::disabled(),
+            timeout,
+        };
+        ProtobufHttp::new(client, deadline, settings)
+    }
+
+    fn response(rejected: i64, message: &str) -> Vec<u8> {
+        ExportTraceServiceResponse {
+            partial_success: Some(ExportTracePartialSuccess {
+                rejected_spans: rejected,
+                error_message: message.into(),
+            }),
+        }
+        .encode_to_vec()
+    }
+
+    #[test]
+    fn rejected_spans_are_counted_and_odd_responses_ignored() {
+        let http = build(Vec::new()).expect("transport");
+        http.report_partial_success(&response(3, "too old"));
+        http.report_partial_success(&response(2, "too old"));
+        // A success without partial success, a negative count and bytes
+        // that are no response at all change nothing.
+        http.report_partial_success(&ExportTraceServiceResponse::default().encode_to_vec());
+        http.report_partial_success(&response(-1, "nonsense"));
+        http.report_partial_success(&[0xff, 0xff, 0xff]);
+        assert_eq!(http.rejected.lock().0, 5);
+        // A message without a count still counts as one rejection.
+        http.report_partial_success(&response(0, "schema mismatch"));
+        assert_eq!(http.rejected.lock().0, 6);
+    }
+
+    #[test]
+    fn an_invalid_header_fails_the_build_with_its_name() {
+        let error = build(vec![("bad header".into(), "x".into())])
+            .err()
+            .expect("refused");
+        assert!(error.contains("\"bad header\""), "{error}");
     }
 }

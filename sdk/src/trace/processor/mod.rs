@@ -8,7 +8,7 @@
 
 mod batch;
 mod export_sink;
-mod loss_report;
+pub(crate) mod loss_report;
 mod simple;
 
 pub use batch::{BatchConfig, BatchSpanProcessor};
