@@ -23,10 +23,6 @@ fn pipeline(env: HashMap<String, String>, batch: BatchConfig) -> Tracekit {
         .build()
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn round_trip(protocol: &str) {
     let receiver = OtlpReceiver::start().unwrap();
     let tk = pipeline(receiver.env(protocol), BatchConfig::default());
@@ -59,9 +55,9 @@ fn round_trip(protocol: &str) {
         .find(|s| s.span.name == "GET /orders/{id}")
         .unwrap();
     let child = spans.iter().find(|s| s.span.name == "load order").unwrap();
-    assert_eq!(hex(&root.span.trace_id), format!("{trace_id}"));
-    assert_eq!(hex(&child.span.trace_id), format!("{trace_id}"));
-    assert_eq!(hex(&root.span.span_id), format!("{root_id}"));
+    assert_eq!(root.trace_id_hex(), format!("{trace_id}"));
+    assert_eq!(child.trace_id_hex(), format!("{trace_id}"));
+    assert_eq!(root.span_id_hex(), format!("{root_id}"));
     assert_eq!(child.span.parent_span_id, root.span.span_id);
     assert!(root.span.parent_span_id.is_empty());
     assert_eq!(root.span.kind, ProtoKind::Internal as i32);

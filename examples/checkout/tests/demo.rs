@@ -108,10 +108,6 @@ fn run_demo(receiver: &OtlpReceiver, orders: u32, nats: Option<&str>) -> DemoRun
     run
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn is_error(span: &ReceivedSpan) -> bool {
     span.span.status.as_ref().map(|s| s.code) == Some(STATUS_ERROR)
 }
@@ -231,10 +227,7 @@ fn the_demo_traces_every_order_across_six_services_and_the_queue() {
     assert!(!spans.is_empty(), "spans reached the test's receiver");
     let mut traces: BTreeMap<String, Vec<&ReceivedSpan>> = BTreeMap::new();
     for span in &spans {
-        traces
-            .entry(hex(&span.span.trace_id))
-            .or_default()
-            .push(span);
+        traces.entry(span.trace_id_hex()).or_default().push(span);
     }
     // Health checks (the demo polls every service) produced nothing: the
     // only traces are the orders'.
@@ -272,7 +265,7 @@ fn the_demo_traces_every_order_across_six_services_and_the_queue() {
             .map(|s| s.as_str().to_string())
             .collect();
         assert_eq!(services, expected, "trace {trace_id}: the services");
-        assert!(trace.iter().all(|s| hex(&s.span.trace_id) == *trace_id));
+        assert!(trace.iter().all(|s| s.trace_id_hex() == *trace_id));
 
         // One tree rooted at the gateway's SERVER span.
         let roots: Vec<_> = trace

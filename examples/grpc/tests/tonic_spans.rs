@@ -27,7 +27,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::{Channel, Endpoint, Server};
 use tonic::{Code, Request, Response, Status, Streaming};
 use tower::ServiceBuilder;
-use tracekit::testing::receiver::{OtlpReceiver, ReceivedSpan};
+use tracekit::testing::receiver::{find_span, OtlpReceiver, ReceivedSpan};
 use tracekit::Tracekit;
 use tracekit_tower::{HttpClientLayer, HttpClientService, HttpServerLayer};
 
@@ -199,25 +199,8 @@ impl Setup {
     }
 }
 
-fn find<'a>(spans: &'a [ReceivedSpan], service: &str, name: &str) -> &'a ReceivedSpan {
-    spans
-        .iter()
-        .find(|s| s.service_name() == service && s.span.name == name)
-        .unwrap_or_else(|| {
-            let all: Vec<_> = spans
-                .iter()
-                .map(|s| (s.service_name(), s.span.name.clone()))
-                .collect();
-            panic!("no span {name} from {service} among {all:?}")
-        })
-}
-
 fn status_code(span: &ReceivedSpan) -> i32 {
     span.span.status.as_ref().map_or(STATUS_UNSET, |s| s.code)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn nanos(time: SystemTime) -> u64 {
@@ -282,11 +265,11 @@ async fn unary_call_is_one_trace_with_rpc_attributes_and_baggage() {
     );
 
     let spans = setup.spans(3);
-    let root = find(&spans, "greeter-client", "greet");
-    let client = find(&spans, "greeter-client", SAY_HELLO);
-    let server = find(&spans, "greeter-server", SAY_HELLO);
+    let root = find_span(&spans, "greeter-client", "greet");
+    let client = find_span(&spans, "greeter-client", SAY_HELLO);
+    let server = find_span(&spans, "greeter-server", SAY_HELLO);
     for span in [root, client, server] {
-        assert_eq!(hex(&span.span.trace_id), trace_id);
+        assert_eq!(span.trace_id_hex(), trace_id);
     }
     assert_eq!(client.span.parent_span_id, root.span.span_id);
     assert_eq!(server.span.parent_span_id, client.span.span_id);
@@ -340,7 +323,7 @@ async fn status_rules_follow_the_rpc_conventions() {
                 .find(|s| {
                     s.service_name() == service
                         && s.span.name == SAY_HELLO
-                        && hex(&s.span.trace_id) == trace_id
+                        && s.trace_id_hex() == trace_id
                 })
                 .unwrap_or_else(|| panic!("no {service} span for {code:?}"))
         };
@@ -465,8 +448,8 @@ async fn a_stream_dropped_by_the_client_is_cancelled() {
     drop(stream);
 
     let spans = setup.spans(2);
-    let client = find(&spans, "greeter-client", STREAM_HELLOS);
-    let server = find(&spans, "greeter-server", STREAM_HELLOS);
+    let client = find_span(&spans, "greeter-client", STREAM_HELLOS);
+    let server = find_span(&spans, "greeter-server", STREAM_HELLOS);
     assert_eq!(server.span.parent_span_id, client.span.span_id);
     let port = setup.address.port();
     for span in [client, server] {
@@ -501,8 +484,8 @@ fn demo_program_exports_one_trace() {
     assert!(receiver.wait_for_spans(7, WAIT));
     let spans = receiver.spans();
     assert_eq!(spans.len(), 7);
-    let root = find(&spans, "grpc-demo", "greet the team");
-    assert!(stdout.contains(&format!("trace {}", hex(&root.span.trace_id))));
+    let root = find_span(&spans, "grpc-demo", "greet the team");
+    assert!(stdout.contains(&format!("trace {}", root.trace_id_hex())));
     for span in &spans {
         assert_eq!(span.span.trace_id, root.span.trace_id, "one trace");
         if span.span.kind == SPAN_KIND_CLIENT {

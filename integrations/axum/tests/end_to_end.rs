@@ -18,7 +18,7 @@ use std::time::Duration;
 use support::{propagator, serve};
 use tokio::sync::Notify;
 use tower_http::catch_panic::CatchPanicLayer;
-use tracekit::testing::receiver::{OtlpReceiver, ReceivedSpan};
+use tracekit::testing::receiver::{find_span, OtlpReceiver, ReceivedSpan};
 use tracekit::Tracekit;
 use tracekit_axum::TraceInfo;
 use tracekit_reqwest::{TracingMiddleware, UrlTemplate};
@@ -153,23 +153,6 @@ fn service_a(tk: &Tracekit, b: String) -> Router {
         .layer(layer)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn find<'a>(spans: &'a [ReceivedSpan], service: &str, name: &str) -> &'a ReceivedSpan {
-    spans
-        .iter()
-        .find(|s| s.service_name() == service && s.span.name == name)
-        .unwrap_or_else(|| {
-            let all: Vec<_> = spans
-                .iter()
-                .map(|s| (s.service_name(), s.span.name.clone()))
-                .collect();
-            panic!("no span {name} from {service} among {all:?}")
-        })
-}
-
 fn is_error(span: &ReceivedSpan) -> bool {
     span.span.status.as_ref().map(|s| s.code) == Some(STATUS_ERROR)
 }
@@ -211,13 +194,13 @@ async fn one_trace_across_two_services() {
     }
     assert!(receiver.wait_for_spans(4, Duration::from_secs(10)));
     let spans = receiver.spans();
-    let root = find(&spans, "caller", "GET /users/{id}");
-    let a_server = find(&spans, "service-a", "GET /users/{id}");
-    let a_client = find(&spans, "service-a", "GET /items/{id}");
-    let b_server = find(&spans, "service-b", "GET /items/{id}");
-    let trace_id = hex(&root.span.trace_id);
+    let root = find_span(&spans, "caller", "GET /users/{id}");
+    let a_server = find_span(&spans, "service-a", "GET /users/{id}");
+    let a_client = find_span(&spans, "service-a", "GET /items/{id}");
+    let b_server = find_span(&spans, "service-b", "GET /items/{id}");
+    let trace_id = root.trace_id_hex();
     for s in [a_server, a_client, b_server] {
-        assert_eq!(hex(&s.span.trace_id), trace_id, "one trace");
+        assert_eq!(s.trace_id_hex(), trace_id, "one trace");
     }
     assert!(body.ends_with(&trace_id), "TraceInfo gave the trace id");
     assert!(root.span.parent_span_id.is_empty());
@@ -347,10 +330,10 @@ async fn one_trace_across_two_services() {
     assert!(receiver.wait_for_spans(12, Duration::from_secs(10)));
     let spans = receiver.spans();
 
-    let stream = find(&spans, "service-b", "GET /stream");
+    let stream = find_span(&spans, "service-b", "GET /stream");
     assert!(!is_error(stream));
 
-    let b_fail = find(&spans, "service-b", "GET /fail");
+    let b_fail = find_span(&spans, "service-b", "GET /fail");
     assert!(is_error(b_fail));
     assert_eq!(b_fail.attribute("error.type").as_deref(), Some("503"));
     let b_missing_spans: Vec<_> = spans
@@ -362,7 +345,7 @@ async fn one_trace_across_two_services() {
         assert!(!is_error(s), "4xx is not a server error");
         assert!(s.attribute("error.type").is_none());
     }
-    let b_panic = find(&spans, "service-b", "GET /panic");
+    let b_panic = find_span(&spans, "service-b", "GET /panic");
     assert!(is_error(b_panic));
     assert_eq!(b_panic.attribute("error.type").as_deref(), Some("500"));
 
@@ -397,7 +380,7 @@ async fn one_trace_across_two_services() {
         .iter()
         .all(|s| !(s.service_name() == "service-a" && s.span.name.contains("health"))));
     let health_client = by_url("/health");
-    assert_eq!(health, hex(&health_client.span.trace_id));
+    assert_eq!(health, health_client.trace_id_hex());
     let a_out = spans
         .iter()
         .find(|s| s.service_name() == "service-a" && s.span.name == "GET")

@@ -25,7 +25,7 @@ use opentelemetry_semantic_conventions::attribute::{
 };
 use tokio::sync::mpsc;
 use tracekit::propagators::{BaggagePropagator, CompositePropagator, TraceContextPropagator};
-use tracekit::testing::receiver::{OtlpReceiver, ReceivedSpan};
+use tracekit::testing::receiver::{span_names, spans_named, OtlpReceiver, ReceivedSpan};
 use tracekit::Tracekit;
 use tracekit_nats::testing::NatsServer;
 use tracekit_nats::{TracedClient, MESSAGE_ID_HEADER};
@@ -48,27 +48,13 @@ fn pipeline(receiver: &OtlpReceiver, service: &str) -> Tracekit {
         .build()
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn named<'a>(spans: &'a [ReceivedSpan], service: &str, name: &str) -> Vec<&'a ReceivedSpan> {
-    spans
-        .iter()
-        .filter(|s| s.service_name() == service && s.span.name == name)
-        .collect()
-}
-
 fn only<'a>(spans: &'a [ReceivedSpan], service: &str, name: &str) -> &'a ReceivedSpan {
-    let found = named(spans, service, name);
+    let found = spans_named(spans, service, name);
     if found.len() != 1 {
-        let all: Vec<_> = spans
-            .iter()
-            .map(|s| (s.service_name(), s.span.name.clone()))
-            .collect();
         panic!(
-            "{} spans {name} from {service} (one expected) among {all:?}",
-            found.len()
+            "{} spans {name} from {service} (one expected) among {:?}",
+            found.len(),
+            span_names(spans)
         );
     }
     found[0]
@@ -255,9 +241,9 @@ async fn publish_from_a_handler_and_consume_in_a_worker_over_a_real_nats_server(
     let producer = only(&spans, "shop", "publish orders.confirmed");
     let consumer = only(&spans, "worker", "process orders.confirmed");
     let work = only(&spans, "worker", "send confirmation email");
-    let trace_id = hex(&http_server.span.trace_id);
+    let trace_id = http_server.trace_id_hex();
     for span in [producer, consumer, work] {
-        assert_eq!(hex(&span.span.trace_id), trace_id, "{}", span.span.name);
+        assert_eq!(span.trace_id_hex(), trace_id, "{}", span.span.name);
     }
     assert!(http_server.span.parent_span_id.is_empty(), "the trace root");
     assert_eq!(http_server.span.kind, SPAN_KIND_SERVER);
@@ -314,7 +300,7 @@ async fn publish_from_a_handler_and_consume_in_a_worker_over_a_real_nats_server(
     // A batch: its own span, linked to each of the three producers (all
     // children of the batch request's server span).
     let batch_server = only(&spans, "shop", "POST /batch");
-    let producers = named(&spans, "shop", "publish orders.batch");
+    let producers = spans_named(&spans, "shop", "publish orders.batch");
     assert_eq!(producers.len(), BATCH_SIZE);
     for producer in &producers {
         assert_eq!(producer.span.kind, SPAN_KIND_PRODUCER);
@@ -334,7 +320,7 @@ async fn publish_from_a_handler_and_consume_in_a_worker_over_a_real_nats_server(
                 link.span_id == producer.span.span_id && link.trace_id == producer.span.trace_id
             }),
             "a link to the producer {}",
-            hex(&producer.span.span_id)
+            producer.span_id_hex()
         );
     }
 

@@ -123,11 +123,14 @@ pub(crate) fn any_value_text(value: &AnyValue) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        Some(any_value::Value::BytesValue(bytes)) => {
-            bytes.iter().map(|b| format!("{b:02x}")).collect()
-        }
+        Some(any_value::Value::BytesValue(bytes)) => hex(bytes),
         _ => String::new(),
     }
+}
+
+/// Bytes as lowercase hex, two digits each.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

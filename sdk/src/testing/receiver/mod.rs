@@ -93,6 +93,52 @@ impl ReceivedSpan {
     pub fn to_waterfall(&self) -> WaterfallSpan {
         convert::waterfall_span(&self.span, &self.service_name())
     }
+
+    /// The trace id as 32 lowercase hex digits, as `TraceId` displays.
+    pub fn trace_id_hex(&self) -> String {
+        convert::hex(&self.span.trace_id)
+    }
+
+    /// The span id as 16 lowercase hex digits, as `SpanId` displays.
+    pub fn span_id_hex(&self) -> String {
+        convert::hex(&self.span.span_id)
+    }
+}
+
+/// The spans among `spans` that `service` sent under `name`.
+pub fn spans_named<'a>(
+    spans: &'a [ReceivedSpan],
+    service: &str,
+    name: &str,
+) -> Vec<&'a ReceivedSpan> {
+    spans
+        .iter()
+        .filter(|s| s.service_name() == service && s.span.name == name)
+        .collect()
+}
+
+/// The first span among `spans` that `service` sent under `name`.
+///
+/// # Panics
+///
+/// When there is none, listing the `(service, name)` of every span there
+/// is: a test helper, whose failure should say what arrived instead.
+pub fn find_span<'a>(spans: &'a [ReceivedSpan], service: &str, name: &str) -> &'a ReceivedSpan {
+    match spans_named(spans, service, name).first() {
+        Some(span) => span,
+        None => panic!(
+            "no span {name} from {service} among {:?}",
+            span_names(spans)
+        ),
+    }
+}
+
+/// `(service, name)` of each span, for failure messages.
+pub fn span_names(spans: &[ReceivedSpan]) -> Vec<(String, String)> {
+    spans
+        .iter()
+        .map(|s| (s.service_name(), s.span.name.clone()))
+        .collect()
 }
 
 fn find_attribute(
