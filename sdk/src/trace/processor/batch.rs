@@ -306,7 +306,11 @@ impl SpanProcessor for BatchSpanProcessor {
     }
 
     fn set_resource(&self, resource: &Resource) {
-        if self.control.send(Control::SetResource(resource.clone())).is_ok() {
+        if self
+            .control
+            .send(Control::SetResource(resource.clone()))
+            .is_ok()
+        {
             self.ring();
         }
     }
