@@ -394,6 +394,49 @@ fn batch_exports_when_a_batch_fills_before_the_timer() {
     assert_eq!(count.0.load(Ordering::SeqCst), 10);
 }
 
+/// Requests and full batches share the worker's one doorbell: requests sent
+/// while a ring is already waiting, and full batches signalled while a
+/// request holds the worker, must each be answered without the timer (an
+/// hour here).
+#[test]
+fn concurrent_flushes_and_full_batches_are_all_answered_without_the_timer() {
+    let count = Count::default();
+    let provider = TracerProvider::builder()
+        .with_batch_exporter_config(
+            count.clone(),
+            BatchConfig {
+                max_export_batch_size: 4,
+                scheduled_delay: Duration::from_secs(3600),
+                ..BatchConfig::default()
+            },
+        )
+        .build();
+    std::thread::scope(|scope| {
+        for _ in 0..8 {
+            let provider = &provider;
+            scope.spawn(move || {
+                let tracer = provider.tracer("t");
+                for _ in 0..100 {
+                    tracer.start("s").end();
+                    tracer.start("s").end();
+                    provider.force_flush(Duration::from_secs(30)).unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(count.0.load(Ordering::SeqCst), 1_600);
+    // A full batch after all that still wakes the worker.
+    let tracer = provider.tracer("t");
+    for _ in 0..4 {
+        tracer.start("s").end();
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while count.0.load(Ordering::SeqCst) < 1_604 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(count.0.load(Ordering::SeqCst), 1_604);
+}
+
 /// Counts spans and keeps each batch's size, taking a millisecond per
 /// export (a slow collector).
 #[derive(Clone, Debug, Default)]

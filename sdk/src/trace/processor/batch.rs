@@ -14,7 +14,9 @@
 //! schedule delay (or a flush), so the exporter never gets a stream of
 //! small batches. Flush and shutdown are messages to the worker answered on
 //! a channel the caller waits on with a deadline, so neither can deadlock,
-//! whatever runtime (if any) the caller runs on.
+//! whatever runtime (if any) the caller runs on. The channels are std's
+//! `mpsc`: the worker sleeps on one doorbell (a channel of one slot) that
+//! both a full batch and a request ring, so it needs no `select`.
 
 use super::loss_report::{LossLine, LossReport};
 use super::{sink_for, ExportSink, ProcessorError, SpanProcessor};
@@ -23,7 +25,6 @@ use crate::sync::Mutex;
 use crate::trace::counters::{ExportCounters, SpanCounters};
 use crate::trace::finished_span::FinishedSpan;
 use crate::trace::self_metrics::{self, SPAN_UNIT};
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::CachePadded;
 use opentelemetry::metrics::{Histogram, Meter};
@@ -36,6 +37,7 @@ use opentelemetry_semantic_conventions::metric::{
     OTEL_SDK_PROCESSOR_SPAN_QUEUE_CAPACITY, OTEL_SDK_PROCESSOR_SPAN_QUEUE_SIZE,
 };
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::sync::{Arc, OnceLock, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -99,10 +101,12 @@ impl BatchConfig {
     }
 }
 
-/// Requests to the worker. A full batch is signalled apart, on the wake
-/// channel: a bounded channel of one slot, so signalling allocates nothing
-/// on the application's thread (an unbounded channel allocates a block of
-/// slots every few messages).
+/// Requests to the worker, in a mailbox it reads whenever the doorbell
+/// rings. The doorbell is a channel of one slot, rung with `try_send`: a
+/// full slot means the worker has not woken yet and will read the mailbox
+/// when it does. A full batch rings it too, so signalling a batch allocates
+/// nothing on the application's thread (an unbounded channel allocates a
+/// block of slots every few messages).
 enum Control {
     Flush(Sender<Result<(), ProcessorError>>),
     Shutdown(Sender<Result<(), ProcessorError>>, Duration),
@@ -153,7 +157,7 @@ impl Shared {
 pub struct BatchSpanProcessor {
     shared: Arc<Shared>,
     control: Sender<Control>,
-    wake: Sender<()>,
+    wake: SyncSender<()>,
     worker: Mutex<Option<JoinHandle<()>>>,
     config: BatchConfig,
 }
@@ -190,8 +194,8 @@ impl BatchSpanProcessor {
             accounting: Mutex::new(()),
             export_duration: OnceLock::new(),
         });
-        let (tx, rx) = crossbeam_channel::unbounded();
-        let (wake_tx, wake_rx) = crossbeam_channel::bounded(1);
+        let (tx, rx) = mpsc::channel();
+        let (wake_tx, wake_rx) = mpsc::sync_channel(1);
         let worker_shared = shared.clone();
         let worker = std::thread::Builder::new()
             .name("tracekit-batch-export".into())
@@ -221,15 +225,23 @@ impl BatchSpanProcessor {
         make: impl FnOnce(Sender<Result<(), ProcessorError>>) -> Control,
         timeout: Duration,
     ) -> Result<(), ProcessorError> {
-        let (reply_tx, reply_rx) = crossbeam_channel::bounded(1);
+        let (reply_tx, reply_rx) = mpsc::channel();
         if self.control.send(make(reply_tx)).is_err() {
             return Err(ProcessorError::AlreadyShutdown);
         }
+        self.ring();
         match reply_rx.recv_timeout(timeout) {
             Ok(result) => result,
             Err(RecvTimeoutError::Timeout) => Err(ProcessorError::Timeout),
             Err(RecvTimeoutError::Disconnected) => Err(ProcessorError::AlreadyShutdown),
         }
+    }
+
+    /// Wake the worker. A full slot means a ring is already waiting for it:
+    /// the worker reads the mailbox after taking the ring, so a request
+    /// sent before this call is seen either way.
+    fn ring(&self) {
+        let _ = self.wake.try_send(());
     }
 }
 
@@ -262,8 +274,7 @@ impl SpanProcessor for BatchSpanProcessor {
             && !shared.wake_pending.load(Ordering::Relaxed)
             && !shared.wake_pending.swap(true, Ordering::AcqRel)
         {
-            // A full slot means a wake is already on its way.
-            let _ = self.wake.try_send(());
+            self.ring();
         }
     }
 
@@ -295,7 +306,13 @@ impl SpanProcessor for BatchSpanProcessor {
     }
 
     fn set_resource(&self, resource: &Resource) {
-        let _ = self.control.send(Control::SetResource(resource.clone()));
+        if self
+            .control
+            .send(Control::SetResource(resource.clone()))
+            .is_ok()
+        {
+            self.ring();
+        }
     }
 
     fn add_counters(&self, counters: &mut SpanCounters) {
@@ -501,16 +518,13 @@ impl Worker {
                 Some(message) => Ok(Some(message)),
                 None => {
                     let timeout = deadline.saturating_duration_since(Instant::now());
-                    // The wake channel only disconnects with the processor,
-                    // like the control channel.
-                    crossbeam_channel::select! {
-                        recv(wake) -> woken => woken
-                            .map(|()| None)
-                            .map_err(|_| RecvTimeoutError::Disconnected),
-                        recv(control) -> message => message
-                            .map(Some)
-                            .map_err(|_| RecvTimeoutError::Disconnected),
-                        default(timeout) => Err(RecvTimeoutError::Timeout),
+                    // The mailbox first: one ring may stand for several
+                    // requests, and a ring taken below may have brought one,
+                    // read on the next turn. The doorbell disconnects only
+                    // with the processor, which sends nothing after it.
+                    match control.try_recv() {
+                        Ok(message) => Ok(Some(message)),
+                        Err(_) => wake.recv_timeout(timeout).map(|()| None),
                     }
                 }
             };
