@@ -9,7 +9,7 @@ use super::retry::RetryPolicy;
 
 use crate::env::{warn_invalid, EnvSource};
 
-use super::headers::parse_headers;
+use super::headers::{hide_values, parse_headers};
 use super::tls::TlsFiles;
 
 /// Default OTLP/HTTP collector address (the `/v1/traces` path is appended).
@@ -263,7 +263,9 @@ impl OtlpConfig {
         if let Some((var, raw)) = first_set(env, &HEADERS_VARS) {
             let parsed = parse_headers(&raw);
             if let Some(problem) = parsed.first_problem() {
-                warn_invalid(var, &raw, &problem, "the well-formed entries only");
+                // Header values are often credentials: keep them off stderr.
+                let shown = hide_values(&raw);
+                warn_invalid(var, &shown, &problem, "the well-formed entries only");
             }
             config.headers = parsed.headers;
         }
