@@ -228,6 +228,10 @@ pub(crate) fn flush_on_signal(provider: TracerProvider, timeout: Duration) {
             if let Err(e) = provider.shutdown(timeout) {
                 eprintln!("tracekit: flushing spans on {} failed: {e}", signal.name());
             }
+            // What the guard's drop would have said, since it never drops.
+            if let Some(line) = provider.counters().summary_line() {
+                eprintln!("{line}");
+            }
             std::process::exit(signal.exit_code());
         });
     if let Err(e) = spawned {
