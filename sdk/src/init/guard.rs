@@ -61,8 +61,9 @@ impl TracekitGuard {
             .force_flush(self.tracekit.shutdown_timeout)
     }
 
-    /// Shut down now and report how it went (dropping the guard does the
-    /// same silently). The guard of a second `init()` only flushes.
+    /// Shut down now and report how it went (dropping the guard shuts
+    /// down too, and prints the totals line on standard error if spans
+    /// were lost). The guard of a second `init()` only flushes.
     pub fn shutdown(mut self) -> Result<(), ProcessorError> {
         self.shut_down = true;
         if self.owns_pipeline {
