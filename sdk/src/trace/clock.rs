@@ -100,13 +100,17 @@ pub(crate) fn nanos_between(start: u64, end: u64) -> u64 {
 #[inline]
 pub(crate) fn wall_time(raw: u64) -> SystemTime {
     let clock = clock();
-    let (anchor_raw, anchor_wall) = load_anchor();
+    let (mut anchor_raw, mut anchor_wall) = load_anchor();
+    if raw >= anchor_raw && clock.delta_as_nanos(anchor_raw, raw) > ANCHOR_MAX_AGE_NANOS {
+        // Renew a stale anchor before mapping from it: extrapolated over a
+        // long idle time, the counter's calibration error (tens of
+        // microseconds a second) would misplace this span against the
+        // children that start after the renewal.
+        store_anchor(clock);
+        (anchor_raw, anchor_wall) = load_anchor();
+    }
     let wall = if raw >= anchor_raw {
-        let ahead = clock.delta_as_nanos(anchor_raw, raw);
-        if ahead > ANCHOR_MAX_AGE_NANOS {
-            store_anchor(clock);
-        }
-        anchor_wall.saturating_add(ahead)
+        anchor_wall.saturating_add(clock.delta_as_nanos(anchor_raw, raw))
     } else {
         anchor_wall.saturating_sub(clock.delta_as_nanos(raw, anchor_raw))
     };
@@ -136,6 +140,31 @@ mod tests {
         let nanos = nanos_between(a, b);
         assert!(nanos >= 4_000_000, "{nanos}");
         assert_eq!(nanos_between(b, a), 0);
+    }
+
+    #[test]
+    fn a_stale_anchor_is_renewed_before_a_time_is_mapped_from_it() {
+        // An anchor whose wall time is 20 ms off, as a calibration error
+        // accumulated over a long idle period makes it, left to age past
+        // its maximum.
+        let clock = clock();
+        {
+            let _writer = ANCHOR.writer.lock();
+            let raw = clock.raw();
+            let wall = wall_nanos_now() - 20_000_000;
+            ANCHOR.seq.fetch_add(1, Ordering::AcqRel);
+            ANCHOR.raw.store(raw, Ordering::Relaxed);
+            ANCHOR.wall_nanos.store(wall, Ordering::Relaxed);
+            ANCHOR.seq.fetch_add(1, Ordering::Release);
+        }
+        std::thread::sleep(Duration::from_millis(1_100));
+        let before = SystemTime::now();
+        let t = wall_time(now_raw());
+        let after = SystemTime::now();
+        // Mapped from the renewed anchor, not 20 ms off.
+        let slack = Duration::from_millis(5);
+        assert!(t + slack >= before, "{t:?} < {before:?}");
+        assert!(t <= after + slack, "{t:?} > {after:?}");
     }
 
     #[test]
