@@ -75,7 +75,9 @@ fn sigterm_with_an_unreachable_collector_reports_the_losses() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(143), "{stderr}");
     assert!(
-        stderr.contains("connection refused") && stderr.contains("http://127.0.0.1:1/v1/traces"),
+        stderr.contains(
+            "span export failed (export to http://127.0.0.1:1/v1/traces failed: connection refused"
+        ),
         "{stderr}"
     );
     let totals = stderr

@@ -665,6 +665,11 @@ impl Worker {
         }
         self.shared.counters.record_export(n, result.is_ok());
         match result {
+            // The exporter's own words: `InternalFailure`'s Display would
+            // put "Operation failed: " before every one of them.
+            Err(opentelemetry_sdk::error::OTelSdkError::InternalFailure(message)) => {
+                self.last_error = message
+            }
             Err(e) => self.last_error = e.to_string(),
             Ok(()) => {
                 if let Some(LossLine::Stopped { total, .. }) = self.export_losses.stop() {
