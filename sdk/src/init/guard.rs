@@ -79,7 +79,16 @@ impl Drop for TracekitGuard {
     /// was ([`SpanCounters::summary_line`]).
     fn drop(&mut self) {
         if self.owns_pipeline && !self.shut_down {
-            let _ = self.tracekit.shutdown();
+            if let Err(ProcessorError::Timeout) = self.tracekit.shutdown() {
+                // An export still waiting for its answer (a collector that
+                // accepts connections but does not reply): no failure line
+                // names the endpoint, so this one does.
+                eprintln!(
+                    "tracekit: the final export did not finish within the shutdown timeout \
+                     ({:?}; spans go to {}): spans not exported by then are dropped",
+                    self.tracekit.shutdown_timeout, self.tracekit.export_summary
+                );
+            }
             if let Some(line) = self.tracekit.counters().summary_line() {
                 eprintln!("{line}");
             }
