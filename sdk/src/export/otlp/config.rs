@@ -502,7 +502,9 @@ fn validate_endpoint(raw: &str, protocol: OtlpProtocol) -> Result<(), &'static s
     let uri: http::Uri = raw.parse().map_err(|_| "not a valid URL")?;
     match uri.scheme_str() {
         Some("http") | Some("https") => {}
-        _ => return Err("the URL scheme must be http or https"),
+        // `collector:4318`, or no URL at all.
+        None => return Err("no scheme: write the URL as http://host:port or https://host:port"),
+        Some(_) => return Err("the URL scheme must be http or https"),
     }
     if uri.authority().is_none() {
         return Err("the URL has no host");
@@ -601,6 +603,18 @@ mod tests {
         assert_eq!(
             http_without_scheme.endpoint(),
             "http://localhost:4318/v1/traces"
+        );
+        assert_eq!(
+            validate_endpoint("collector:4318", OtlpProtocol::HttpProtobuf),
+            Err("no scheme: write the URL as http://host:port or https://host:port")
+        );
+        assert_eq!(
+            validate_endpoint("not-a-url", OtlpProtocol::HttpProtobuf),
+            Err("no scheme: write the URL as http://host:port or https://host:port")
+        );
+        assert_eq!(
+            validate_endpoint("ftp://x", OtlpProtocol::HttpProtobuf),
+            Err("the URL scheme must be http or https")
         );
         let zero = config(&[("OTEL_EXPORTER_OTLP_TIMEOUT", "0")]);
         assert_eq!(zero.timeout(), DEFAULT_TIMEOUT);
