@@ -131,7 +131,7 @@ enum EndpointSetting {
 /// let grpc = OtlpConfig::default().with_protocol(OtlpProtocol::Grpc);
 /// assert_eq!(grpc.endpoint(), "http://localhost:4317");
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct OtlpConfig {
     protocol: OtlpProtocol,
     endpoint: Option<EndpointSetting>,
@@ -141,6 +141,25 @@ pub struct OtlpConfig {
     retry: Option<RetryPolicy>,
     tls: TlsFiles,
     insecure: bool,
+}
+
+/// Header values are left out: they are often credentials (API keys,
+/// `Authorization`), and a configuration is the kind of value that ends up
+/// in a log line.
+impl fmt::Debug for OtlpConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let header_names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("OtlpConfig")
+            .field("protocol", &self.protocol)
+            .field("endpoint", &self.endpoint)
+            .field("header_names", &header_names)
+            .field("timeout", &self.timeout)
+            .field("compression", &self.compression)
+            .field("retry", &self.retry)
+            .field("tls", &self.tls)
+            .field("insecure", &self.insecure)
+            .finish()
+    }
 }
 
 impl Default for OtlpConfig {
@@ -564,6 +583,21 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4317"),
         ]);
         assert_eq!(grpc_base.endpoint(), "http://c:4317");
+    }
+
+    #[test]
+    fn debug_output_names_headers_without_their_values() {
+        let c = config(&[("OTEL_EXPORTER_OTLP_HEADERS", "api-key=s3cret")])
+            .with_header("Authorization", "Bearer t0ken");
+        let debug = format!("{c:?}");
+        assert!(
+            debug.contains("api-key") && debug.contains("Authorization"),
+            "{debug}"
+        );
+        assert!(
+            !debug.contains("s3cret") && !debug.contains("t0ken"),
+            "{debug}"
+        );
     }
 
     #[test]
