@@ -424,16 +424,9 @@ pub(super) fn otlp_build_warning(
     error: &str,
 ) -> OtlpBuildWarning {
     if config.protocol() == OtlpProtocol::Grpc && !cfg!(feature = "grpc") {
-        let set_to_grpc = [
-            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
-            "OTEL_EXPORTER_OTLP_PROTOCOL",
-        ]
-        .into_iter()
-        .find_map(|var| {
-            let raw = env.get(var)?;
-            (OtlpProtocol::parse(&raw) == Some(OtlpProtocol::Grpc)).then_some((var, raw))
-        });
-        if let Some((variable, value)) = set_to_grpc {
+        // Built from `env`, so the protocol came from one of its variables.
+        let variable = config.protocol_origin();
+        if let Some(value) = env.get(variable) {
             return OtlpBuildWarning {
                 variable,
                 value,

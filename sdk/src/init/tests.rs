@@ -145,6 +145,17 @@ fn grpc_without_its_feature_names_the_protocol_variable() {
             "nowhere: the OTLP exporter could not be built (see the warning above)"
         );
     }
+    // The traces-specific variable, when that is the one asking for gRPC.
+    if !cfg!(feature = "grpc") {
+        let env: std::collections::HashMap<&str, &str> = [
+            ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        ]
+        .into_iter()
+        .collect();
+        let warning = builder::otlp_build_warning(&env, &OtlpConfig::from_env(&env), "e");
+        assert_eq!(warning.variable, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL");
+    }
     // Nothing set: the builder's default chose OTLP.
     let empty: std::collections::HashMap<&str, &str> = Default::default();
     let warning = builder::otlp_build_warning(&empty, &OtlpConfig::from_env(&empty), "e");

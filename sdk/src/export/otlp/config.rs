@@ -141,6 +141,10 @@ pub struct OtlpConfig {
     retry: Option<RetryPolicy>,
     tls: TlsFiles,
     insecure: bool,
+    /// Where the protocol and the compression came from (the variable, or
+    /// the builder method), for warnings about them.
+    protocol_origin: &'static str,
+    compression_origin: &'static str,
 }
 
 /// Header values are left out: they are often credentials (API keys,
@@ -173,6 +177,8 @@ impl Default for OtlpConfig {
             retry: Some(RetryPolicy::recommended()),
             tls: TlsFiles::default(),
             insecure: false,
+            protocol_origin: "the default",
+            compression_origin: "the default",
         }
     }
 }
@@ -222,6 +228,7 @@ impl OtlpConfig {
                 match OtlpProtocol::parse(&raw) {
                     Some(protocol) => {
                         config.protocol = protocol;
+                        config.protocol_origin = var;
                         break;
                     }
                     None => bad_protocols.push((var, raw)),
@@ -317,6 +324,7 @@ impl OtlpConfig {
                 match OtlpCompression::parse(&raw) {
                     Some(compression) => {
                         config.compression = compression;
+                        config.compression_origin = var;
                         break;
                     }
                     None => bad_compressions.push((var, raw)),
@@ -339,6 +347,7 @@ impl OtlpConfig {
     /// Use this protocol.
     pub fn with_protocol(mut self, protocol: OtlpProtocol) -> Self {
         self.protocol = protocol;
+        self.protocol_origin = "OtlpConfig::with_protocol";
         self
     }
 
@@ -373,6 +382,7 @@ impl OtlpConfig {
     /// Compress request bodies.
     pub fn with_compression(mut self, compression: OtlpCompression) -> Self {
         self.compression = compression;
+        self.compression_origin = "OtlpConfig::with_compression";
         self
     }
 
@@ -455,6 +465,16 @@ impl OtlpConfig {
     /// The client certificate and key files for mutual TLS, if any.
     pub fn client_certificate(&self) -> Option<(&Path, &Path)> {
         self.tls.client_certificate()
+    }
+
+    /// The variable (or builder method) the protocol came from.
+    pub(crate) fn protocol_origin(&self) -> &'static str {
+        self.protocol_origin
+    }
+
+    /// The variable (or builder method) the compression came from.
+    pub(crate) fn compression_origin(&self) -> &'static str {
+        self.compression_origin
     }
 
     /// The TLS files.
@@ -583,6 +603,22 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4317"),
         ]);
         assert_eq!(grpc_base.endpoint(), "http://c:4317");
+    }
+
+    #[test]
+    fn protocol_and_compression_remember_where_they_came_from() {
+        let c = config(&[
+            ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+        ]);
+        assert_eq!(c.protocol_origin(), "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL");
+        assert_eq!(c.compression_origin(), "OTEL_EXPORTER_OTLP_COMPRESSION");
+        let c = c
+            .with_protocol(OtlpProtocol::HttpJson)
+            .with_compression(OtlpCompression::Gzip);
+        assert_eq!(c.protocol_origin(), "OtlpConfig::with_protocol");
+        assert_eq!(c.compression_origin(), "OtlpConfig::with_compression");
     }
 
     #[test]
