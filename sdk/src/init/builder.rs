@@ -410,8 +410,8 @@ impl TracekitBuilder {
 
 /// The warning for an OTLP exporter that could not be built: it names the
 /// variable behind the problem where one is (`OTEL_EXPORTER_OTLP_PROTOCOL`
-/// asking for gRPC in a build without the `grpc` feature), else the choice
-/// of the OTLP exporter itself.
+/// or its `TRACES_` form asking for gRPC in a build without the `grpc`
+/// feature), else the variable that chose the OTLP exporter.
 pub(super) struct OtlpBuildWarning {
     pub(super) variable: &'static str,
     pub(super) value: String,
