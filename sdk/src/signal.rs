@@ -22,7 +22,7 @@
 
 use crate::trace::TracerProvider;
 use std::future::Future;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -219,14 +219,26 @@ pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
 /// [`TracekitBuilder::flush_on_signal`](crate::TracekitBuilder::flush_on_signal):
 /// a thread that, on the first stop signal, shuts `provider` down within
 /// `timeout` and exits with the signal's conventional status.
-pub(crate) fn flush_on_signal(provider: TracerProvider, timeout: Duration) {
+pub(crate) fn flush_on_signal(provider: TracerProvider, timeout: Duration, destination: Arc<str>) {
     let Some(watcher) = watcher() else { return };
     let spawned = std::thread::Builder::new()
         .name("tracekit-flush-on-signal".into())
         .spawn(move || {
             let signal = futures_executor::block_on(first_signal(Some(watcher)));
-            if let Err(e) = provider.shutdown(timeout) {
-                eprintln!("tracekit: flushing spans on {} failed: {e}", signal.name());
+            match provider.shutdown(timeout) {
+                Ok(()) => {}
+                // As the guard says it: name where the spans were going.
+                Err(crate::trace::ProcessorError::Timeout) => eprintln!(
+                    "tracekit: flushing spans on {} did not finish within the shutdown \
+                     timeout ({timeout:?}; spans go to {destination}): spans not exported by \
+                     then are dropped",
+                    signal.name()
+                ),
+                Err(e) => eprintln!("tracekit: flushing spans on {} failed: {e}", signal.name()),
+            }
+            // What the guard's drop would have said, since it never drops.
+            if let Some(line) = provider.counters().summary_line() {
+                eprintln!("{line}");
             }
             std::process::exit(signal.exit_code());
         });

@@ -50,3 +50,39 @@ fn sigterm_flushes_the_workers_spans_and_exits_143() {
     }
     assert!(spans.iter().all(|s| s.service_name() == "worker"));
 }
+
+/// Stopped while its collector is unreachable, the worker still says what
+/// was lost, as the guard does when it drops (it never drops here: the
+/// process exits from the signal handler).
+#[test]
+fn sigterm_with_an_unreachable_collector_reports_the_losses() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_worker"))
+        .env_clear()
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1")
+        .env("TRACEKIT_QUIET", "true")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = stdout.lines();
+    for job in 1..=2 {
+        assert_eq!(lines.next().unwrap().unwrap(), format!("job {job} done"));
+    }
+    terminate(&child).unwrap();
+    let _ = lines.map_while(Result::ok).count();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(143), "{stderr}");
+    assert!(
+        stderr.contains(
+            "span export failed (export to http://127.0.0.1:1/v1/traces failed: connection refused"
+        ),
+        "{stderr}"
+    );
+    let totals = stderr
+        .lines()
+        .find(|l| l.contains("spans ended"))
+        .unwrap_or_else(|| panic!("no totals line: {stderr}"));
+    assert!(totals.contains("0 exported"), "{totals}");
+}

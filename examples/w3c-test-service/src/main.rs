@@ -1,5 +1,5 @@
-//! The W3C Trace Context conformance test service (see
-//! `shared/w3c-test-service.md`): `POST /test` with a JSON array of
+//! The W3C Trace Context conformance test service (the service the W3C
+//! test suite, `test/` in `w3c/trace-context`, calls): `POST /test` with a JSON array of
 //! `{"url": ..., "arguments": ...}`; for each element, in order, one
 //! traced `POST url` with the arguments as JSON body, carrying the
 //! incoming trace context the way any tracekit service propagates it.

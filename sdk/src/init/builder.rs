@@ -6,7 +6,7 @@ use super::environment::{parse_traces_exporter, ExporterKind};
 use super::pipeline::Tracekit;
 use crate::env::{parse_bool, warn_invalid, EnvSource, ProcessEnv};
 use crate::export::console::ConsoleExporter;
-use crate::export::otlp::OtlpConfig;
+use crate::export::otlp::{OtlpConfig, OtlpProtocol};
 use crate::layer::fmt::LogFormat;
 use crate::redaction::RedactionConfig;
 use crate::resource::ResourceConfig;
@@ -328,6 +328,7 @@ impl TracekitBuilder {
             builder = builder.with_span_transform(redactor.clone());
         }
         let mut destinations = Vec::new();
+        let mut otlp_failed = false;
         if !self.processors.is_empty() {
             destinations.push(count_of_your_own(self.processors.len(), "span processor"));
         }
@@ -337,28 +338,34 @@ impl TracekitBuilder {
             }
             for kind in exporter_kinds {
                 match kind {
-                    ExporterKind::Otlp => match OtlpConfig::from_env(env).build_exporter() {
-                        Ok(exporter) => {
-                            let config = OtlpConfig::from_env(env);
-                            destinations.insert(
-                                0,
-                                format!(
-                                    "OTLP ({}) at {}",
-                                    config.protocol().as_str(),
-                                    config.endpoint()
-                                ),
-                            );
-                            builder = builder.with_batch_exporter_config(exporter, batch);
+                    ExporterKind::Otlp => {
+                        let config = OtlpConfig::from_env(env);
+                        match config.build_exporter() {
+                            Ok(exporter) => {
+                                // What the exporter speaks, after any
+                                // fallback (http/json without its feature).
+                                destinations.insert(
+                                    0,
+                                    format!(
+                                        "OTLP ({}) at {}",
+                                        exporter.protocol().as_str(),
+                                        exporter.endpoint()
+                                    ),
+                                );
+                                builder = builder.with_batch_exporter_config(exporter, batch);
+                            }
+                            Err(e) => {
+                                let warning = otlp_build_warning(env, &config, &e.to_string());
+                                warn_invalid(
+                                    warning.variable,
+                                    &warning.value,
+                                    &warning.reason,
+                                    "no OTLP export: spans are not exported over OTLP",
+                                );
+                                otlp_failed = true;
+                            }
                         }
-                        Err(e) => {
-                            warn_invalid(
-                                "OTEL_TRACES_EXPORTER",
-                                "otlp",
-                                &format!("the OTLP exporter could not be built: {e}"),
-                                "no OTLP export",
-                            );
-                        }
-                    },
+                    }
                     ExporterKind::Console => {
                         let config = BatchConfig {
                             scheduled_delay: batch.scheduled_delay.min(CONSOLE_SCHEDULED_DELAY),
@@ -384,6 +391,8 @@ impl TracekitBuilder {
         }
         let export_summary = if disabled {
             "nowhere: disabled by OTEL_SDK_DISABLED".to_string()
+        } else if destinations.is_empty() && otlp_failed {
+            "nowhere: the OTLP exporter could not be built (see the warning above)".to_string()
         } else if destinations.is_empty() {
             "nowhere: no exporter chosen".to_string()
         } else {
@@ -396,6 +405,49 @@ impl TracekitBuilder {
             shutdown_timeout: self.shutdown_timeout,
             export_summary: Arc::from(export_summary),
         }
+    }
+}
+
+/// The warning for an OTLP exporter that could not be built: it names the
+/// variable behind the problem where one is (`OTEL_EXPORTER_OTLP_PROTOCOL`
+/// or its `TRACES_` form asking for gRPC in a build without the `grpc`
+/// feature), else the variable that chose the OTLP exporter.
+pub(super) struct OtlpBuildWarning {
+    pub(super) variable: &'static str,
+    pub(super) value: String,
+    pub(super) reason: String,
+}
+
+pub(super) fn otlp_build_warning(
+    env: &dyn EnvSource,
+    config: &OtlpConfig,
+    error: &str,
+) -> OtlpBuildWarning {
+    if config.protocol() == OtlpProtocol::Grpc && !cfg!(feature = "grpc") {
+        // Built from `env`, so the protocol came from one of its variables.
+        let variable = config.protocol_origin();
+        if let Some(value) = env.get(variable) {
+            return OtlpBuildWarning {
+                variable,
+                value,
+                reason: "OTLP over gRPC needs tracekit's cargo feature `grpc`".into(),
+            };
+        }
+    }
+    // What chose OTLP: `OTEL_TRACES_EXPORTER`, else an endpoint variable,
+    // else the builder's default exporters.
+    let (variable, value) = [
+        "OTEL_TRACES_EXPORTER",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+    ]
+    .into_iter()
+    .find_map(|var| env.get(var).map(|value| (var, value)))
+    .unwrap_or(("OTEL_TRACES_EXPORTER", "otlp (the default)".to_string()));
+    OtlpBuildWarning {
+        variable,
+        value,
+        reason: error.to_string(),
     }
 }
 

@@ -28,8 +28,8 @@ pub fn parse_traces_exporter(value: &str) -> Vec<ExporterKind> {
                 warn_invalid(
                     "OTEL_TRACES_EXPORTER",
                     name,
-                    "unknown exporter",
-                    "skipping it",
+                    "unknown exporter; expected otlp, console or none",
+                    "no exporter for it",
                 );
                 None
             }

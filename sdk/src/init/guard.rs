@@ -61,8 +61,9 @@ impl TracekitGuard {
             .force_flush(self.tracekit.shutdown_timeout)
     }
 
-    /// Shut down now and report how it went (dropping the guard does the
-    /// same silently). The guard of a second `init()` only flushes.
+    /// Shut down now and report how it went (dropping the guard shuts
+    /// down too, and prints the totals line on standard error if spans
+    /// were lost). The guard of a second `init()` only flushes.
     pub fn shutdown(mut self) -> Result<(), ProcessorError> {
         self.shut_down = true;
         if self.owns_pipeline {
@@ -78,7 +79,16 @@ impl Drop for TracekitGuard {
     /// was ([`SpanCounters::summary_line`]).
     fn drop(&mut self) {
         if self.owns_pipeline && !self.shut_down {
-            let _ = self.tracekit.shutdown();
+            if let Err(ProcessorError::Timeout) = self.tracekit.shutdown() {
+                // An export still waiting for its answer (a collector that
+                // accepts connections but does not reply): no failure line
+                // names the endpoint, so this one does.
+                eprintln!(
+                    "tracekit: the final export did not finish within the shutdown timeout \
+                     ({:?}; spans go to {}): spans not exported by then are dropped",
+                    self.tracekit.shutdown_timeout, self.tracekit.export_summary
+                );
+            }
             if let Some(line) = self.tracekit.counters().summary_line() {
                 eprintln!("{line}");
             }

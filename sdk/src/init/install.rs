@@ -49,7 +49,11 @@ impl TracekitBuilder {
         tracekit_propagators::global::set_text_map_propagator(tracekit.propagator.clone());
         #[cfg(feature = "signal")]
         if flush_on_signal {
-            crate::signal::flush_on_signal(tracekit.provider.clone(), tracekit.shutdown_timeout);
+            crate::signal::flush_on_signal(
+                tracekit.provider.clone(),
+                tracekit.shutdown_timeout,
+                std::sync::Arc::clone(&tracekit.export_summary),
+            );
         }
         if !quiet {
             eprintln!("{}", startup_line(&tracekit, log_format));

@@ -94,3 +94,71 @@ fn env_chooses_sampler_limits_and_resource() {
         Some("from-env")
     );
 }
+
+#[test]
+fn start_up_summary_names_the_protocol_actually_spoken() {
+    let env: std::collections::HashMap<&str, &str> = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+    ]
+    .into_iter()
+    .collect();
+    let tk = builder().with_env(env).build();
+    // Without the `http-json` feature the exporter falls back to
+    // http/protobuf, and the summary must say so.
+    let spoken = if cfg!(feature = "http-json") {
+        "http/json"
+    } else {
+        "http/protobuf"
+    };
+    assert_eq!(
+        tk.export_summary(),
+        format!("OTLP ({spoken}) at http://127.0.0.1:4318/v1/traces")
+    );
+}
+
+#[test]
+fn grpc_without_its_feature_names_the_protocol_variable() {
+    use crate::export::otlp::OtlpConfig;
+    let env: std::collections::HashMap<&str, &str> = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "GRPC"),
+    ]
+    .into_iter()
+    .collect();
+    let config = OtlpConfig::from_env(&env);
+    let warning = builder::otlp_build_warning(&env, &config, "cannot build");
+    if cfg!(feature = "grpc") {
+        assert_eq!(warning.variable, "OTEL_EXPORTER_OTLP_ENDPOINT");
+        assert_eq!(warning.reason, "cannot build");
+    } else {
+        assert_eq!(warning.variable, "OTEL_EXPORTER_OTLP_PROTOCOL");
+        assert_eq!(warning.value, "GRPC");
+        assert!(
+            warning.reason.contains("feature `grpc`"),
+            "{}",
+            warning.reason
+        );
+        let tk = builder().with_env(env).build();
+        assert_eq!(
+            tk.export_summary(),
+            "nowhere: the OTLP exporter could not be built (see the warning above)"
+        );
+    }
+    // The traces-specific variable, when that is the one asking for gRPC.
+    if !cfg!(feature = "grpc") {
+        let env: std::collections::HashMap<&str, &str> = [
+            ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        ]
+        .into_iter()
+        .collect();
+        let warning = builder::otlp_build_warning(&env, &OtlpConfig::from_env(&env), "e");
+        assert_eq!(warning.variable, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL");
+    }
+    // Nothing set: the builder's default chose OTLP.
+    let empty: std::collections::HashMap<&str, &str> = Default::default();
+    let warning = builder::otlp_build_warning(&empty, &OtlpConfig::from_env(&empty), "e");
+    assert_eq!(warning.variable, "OTEL_TRACES_EXPORTER");
+    assert_eq!(warning.value, "otlp (the default)");
+}

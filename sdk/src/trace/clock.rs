@@ -28,18 +28,13 @@ struct Anchor {
     writer: Mutex<()>,
 }
 
-static ANCHOR: Anchor = Anchor {
-    seq: AtomicU64::new(0),
-    raw: AtomicU64::new(0),
-    wall_nanos: AtomicU64::new(0),
-    writer: Mutex::new(()),
-};
+static ANCHOR: Anchor = Anchor::new();
 
 #[inline]
 fn clock() -> &'static quanta::Clock {
     CLOCK.get_or_init(|| {
         let clock = quanta::Clock::new();
-        store_anchor(&clock);
+        ANCHOR.store(&clock);
         clock
     })
 }
@@ -51,29 +46,63 @@ fn wall_nanos_now() -> u64 {
         .unwrap_or(0)
 }
 
-fn store_anchor(clock: &quanta::Clock) {
-    let Some(_guard) = ANCHOR.writer.try_lock() else {
-        return; // another thread is re-anchoring right now
-    };
-    let raw = clock.raw();
-    let wall = wall_nanos_now();
-    ANCHOR.seq.fetch_add(1, Ordering::AcqRel);
-    ANCHOR.raw.store(raw, Ordering::Relaxed);
-    ANCHOR.wall_nanos.store(wall, Ordering::Relaxed);
-    ANCHOR.seq.fetch_add(1, Ordering::Release);
-}
-
-#[inline]
-fn load_anchor() -> (u64, u64) {
-    loop {
-        let s1 = ANCHOR.seq.load(Ordering::Acquire);
-        let raw = ANCHOR.raw.load(Ordering::Relaxed);
-        let wall = ANCHOR.wall_nanos.load(Ordering::Relaxed);
-        fence(Ordering::Acquire);
-        if s1 & 1 == 0 && ANCHOR.seq.load(Ordering::Relaxed) == s1 {
-            return (raw, wall);
+impl Anchor {
+    /// An anchor at counter value zero and wall time zero: stale from the
+    /// start, so the first mapping renews it.
+    const fn new() -> Anchor {
+        Anchor {
+            seq: AtomicU64::new(0),
+            raw: AtomicU64::new(0),
+            wall_nanos: AtomicU64::new(0),
+            writer: Mutex::new(()),
         }
-        std::hint::spin_loop();
+    }
+
+    /// Re-read the (counter, wall-clock) pair now.
+    fn store(&self, clock: &quanta::Clock) {
+        let Some(_guard) = self.writer.try_lock() else {
+            return; // another thread is re-anchoring right now
+        };
+        let raw = clock.raw();
+        let wall = wall_nanos_now();
+        self.seq.fetch_add(1, Ordering::AcqRel);
+        self.raw.store(raw, Ordering::Relaxed);
+        self.wall_nanos.store(wall, Ordering::Relaxed);
+        self.seq.fetch_add(1, Ordering::Release);
+    }
+
+    #[inline]
+    fn load(&self) -> (u64, u64) {
+        loop {
+            let s1 = self.seq.load(Ordering::Acquire);
+            let raw = self.raw.load(Ordering::Relaxed);
+            let wall = self.wall_nanos.load(Ordering::Relaxed);
+            fence(Ordering::Acquire);
+            if s1 & 1 == 0 && self.seq.load(Ordering::Relaxed) == s1 {
+                return (raw, wall);
+            }
+            std::hint::spin_loop();
+        }
+    }
+
+    /// The wall-clock time of counter value `raw`, renewing the anchor
+    /// first when it is older than [`ANCHOR_MAX_AGE_NANOS`]: extrapolated
+    /// over a long idle time, the counter's calibration error (tens of
+    /// microseconds a second) would misplace the span being started
+    /// against its children, which start after the renewal.
+    #[inline]
+    fn wall_time(&self, clock: &quanta::Clock, raw: u64) -> SystemTime {
+        let (mut anchor_raw, mut anchor_wall) = self.load();
+        if raw >= anchor_raw && clock.delta_as_nanos(anchor_raw, raw) > ANCHOR_MAX_AGE_NANOS {
+            self.store(clock);
+            (anchor_raw, anchor_wall) = self.load();
+        }
+        let wall = if raw >= anchor_raw {
+            anchor_wall.saturating_add(clock.delta_as_nanos(anchor_raw, raw))
+        } else {
+            anchor_wall.saturating_sub(clock.delta_as_nanos(raw, anchor_raw))
+        };
+        UNIX_EPOCH + Duration::from_nanos(wall)
     }
 }
 
@@ -99,18 +128,7 @@ pub(crate) fn nanos_between(start: u64, end: u64) -> u64 {
 /// The wall-clock time of counter value `raw`.
 #[inline]
 pub(crate) fn wall_time(raw: u64) -> SystemTime {
-    let clock = clock();
-    let (anchor_raw, anchor_wall) = load_anchor();
-    let wall = if raw >= anchor_raw {
-        let ahead = clock.delta_as_nanos(anchor_raw, raw);
-        if ahead > ANCHOR_MAX_AGE_NANOS {
-            store_anchor(clock);
-        }
-        anchor_wall.saturating_add(ahead)
-    } else {
-        anchor_wall.saturating_sub(clock.delta_as_nanos(raw, anchor_raw))
-    };
-    UNIX_EPOCH + Duration::from_nanos(wall)
+    ANCHOR.wall_time(clock(), raw)
 }
 
 #[cfg(test)]
@@ -136,6 +154,23 @@ mod tests {
         let nanos = nanos_between(a, b);
         assert!(nanos >= 4_000_000, "{nanos}");
         assert_eq!(nanos_between(b, a), 0);
+    }
+
+    #[test]
+    fn a_stale_anchor_is_renewed_before_a_time_is_mapped_from_it() {
+        // An anchor of its own (the process-wide one stays untouched for
+        // the tests running beside this one), stale and wrong: counter
+        // zero at wall time zero. Mapping from it before renewing would
+        // give a time in 1970.
+        let clock = clock();
+        let anchor = Anchor::new();
+        let before = SystemTime::now();
+        let t = anchor.wall_time(clock, clock.raw());
+        let after = SystemTime::now();
+        // Mapped from the renewed anchor.
+        let slack = Duration::from_millis(5);
+        assert!(t + slack >= before, "{t:?} < {before:?}");
+        assert!(t <= after + slack, "{t:?} > {after:?}");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::retry::RetryPolicy;
 
 use crate::env::{warn_invalid, EnvSource};
 
-use super::headers::parse_headers;
+use super::headers::{hide_values, parse_headers};
 use super::tls::TlsFiles;
 
 /// Default OTLP/HTTP collector address (the `/v1/traces` path is appended).
@@ -131,7 +131,7 @@ enum EndpointSetting {
 /// let grpc = OtlpConfig::default().with_protocol(OtlpProtocol::Grpc);
 /// assert_eq!(grpc.endpoint(), "http://localhost:4317");
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct OtlpConfig {
     protocol: OtlpProtocol,
     endpoint: Option<EndpointSetting>,
@@ -141,6 +141,29 @@ pub struct OtlpConfig {
     retry: Option<RetryPolicy>,
     tls: TlsFiles,
     insecure: bool,
+    /// Where the protocol and the compression came from (the variable, or
+    /// the builder method), for warnings about them.
+    protocol_origin: &'static str,
+    compression_origin: &'static str,
+}
+
+/// Header values are left out: they are often credentials (API keys,
+/// `Authorization`), and a configuration is the kind of value that ends up
+/// in a log line.
+impl fmt::Debug for OtlpConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let header_names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("OtlpConfig")
+            .field("protocol", &self.protocol)
+            .field("endpoint", &self.endpoint)
+            .field("header_names", &header_names)
+            .field("timeout", &self.timeout)
+            .field("compression", &self.compression)
+            .field("retry", &self.retry)
+            .field("tls", &self.tls)
+            .field("insecure", &self.insecure)
+            .finish()
+    }
 }
 
 impl Default for OtlpConfig {
@@ -154,6 +177,8 @@ impl Default for OtlpConfig {
             retry: Some(RetryPolicy::recommended()),
             tls: TlsFiles::default(),
             insecure: false,
+            protocol_origin: "the default",
+            compression_origin: "the default",
         }
     }
 }
@@ -203,6 +228,7 @@ impl OtlpConfig {
                 match OtlpProtocol::parse(&raw) {
                     Some(protocol) => {
                         config.protocol = protocol;
+                        config.protocol_origin = var;
                         break;
                     }
                     None => bad_protocols.push((var, raw)),
@@ -263,7 +289,9 @@ impl OtlpConfig {
         if let Some((var, raw)) = first_set(env, &HEADERS_VARS) {
             let parsed = parse_headers(&raw);
             if let Some(problem) = parsed.first_problem() {
-                warn_invalid(var, &raw, &problem, "the well-formed entries only");
+                // Header values are often credentials: keep them off stderr.
+                let shown = hide_values(&raw);
+                warn_invalid(var, &shown, &problem, "the well-formed entries only");
             }
             config.headers = parsed.headers;
         }
@@ -296,6 +324,7 @@ impl OtlpConfig {
                 match OtlpCompression::parse(&raw) {
                     Some(compression) => {
                         config.compression = compression;
+                        config.compression_origin = var;
                         break;
                     }
                     None => bad_compressions.push((var, raw)),
@@ -318,6 +347,7 @@ impl OtlpConfig {
     /// Use this protocol.
     pub fn with_protocol(mut self, protocol: OtlpProtocol) -> Self {
         self.protocol = protocol;
+        self.protocol_origin = "OtlpConfig::with_protocol";
         self
     }
 
@@ -352,6 +382,7 @@ impl OtlpConfig {
     /// Compress request bodies.
     pub fn with_compression(mut self, compression: OtlpCompression) -> Self {
         self.compression = compression;
+        self.compression_origin = "OtlpConfig::with_compression";
         self
     }
 
@@ -436,6 +467,16 @@ impl OtlpConfig {
         self.tls.client_certificate()
     }
 
+    /// The variable (or builder method) the protocol came from.
+    pub(crate) fn protocol_origin(&self) -> &'static str {
+        self.protocol_origin
+    }
+
+    /// The variable (or builder method) the compression came from.
+    pub(crate) fn compression_origin(&self) -> &'static str {
+        self.compression_origin
+    }
+
     /// The TLS files.
     pub(crate) fn tls_files(&self) -> &TlsFiles {
         &self.tls
@@ -500,7 +541,9 @@ fn validate_endpoint(raw: &str, protocol: OtlpProtocol) -> Result<(), &'static s
     let uri: http::Uri = raw.parse().map_err(|_| "not a valid URL")?;
     match uri.scheme_str() {
         Some("http") | Some("https") => {}
-        _ => return Err("the URL scheme must be http or https"),
+        // `collector:4318`, or no URL at all.
+        None => return Err("no scheme: write the URL as http://host:port or https://host:port"),
+        Some(_) => return Err("the URL scheme must be http or https"),
     }
     if uri.authority().is_none() {
         return Err("the URL has no host");
@@ -563,6 +606,37 @@ mod tests {
     }
 
     #[test]
+    fn protocol_and_compression_remember_where_they_came_from() {
+        let c = config(&[
+            ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+        ]);
+        assert_eq!(c.protocol_origin(), "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL");
+        assert_eq!(c.compression_origin(), "OTEL_EXPORTER_OTLP_COMPRESSION");
+        let c = c
+            .with_protocol(OtlpProtocol::HttpJson)
+            .with_compression(OtlpCompression::Gzip);
+        assert_eq!(c.protocol_origin(), "OtlpConfig::with_protocol");
+        assert_eq!(c.compression_origin(), "OtlpConfig::with_compression");
+    }
+
+    #[test]
+    fn debug_output_names_headers_without_their_values() {
+        let c = config(&[("OTEL_EXPORTER_OTLP_HEADERS", "api-key=s3cret")])
+            .with_header("Authorization", "Bearer t0ken");
+        let debug = format!("{c:?}");
+        assert!(
+            debug.contains("api-key") && debug.contains("Authorization"),
+            "{debug}"
+        );
+        assert!(
+            !debug.contains("s3cret") && !debug.contains("t0ken"),
+            "{debug}"
+        );
+    }
+
+    #[test]
     fn traces_specific_variables_win() {
         let c = config(&[
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
@@ -599,6 +673,18 @@ mod tests {
         assert_eq!(
             http_without_scheme.endpoint(),
             "http://localhost:4318/v1/traces"
+        );
+        assert_eq!(
+            validate_endpoint("collector:4318", OtlpProtocol::HttpProtobuf),
+            Err("no scheme: write the URL as http://host:port or https://host:port")
+        );
+        assert_eq!(
+            validate_endpoint("not-a-url", OtlpProtocol::HttpProtobuf),
+            Err("no scheme: write the URL as http://host:port or https://host:port")
+        );
+        assert_eq!(
+            validate_endpoint("ftp://x", OtlpProtocol::HttpProtobuf),
+            Err("the URL scheme must be http or https")
         );
         let zero = config(&[("OTEL_EXPORTER_OTLP_TIMEOUT", "0")]);
         assert_eq!(zero.timeout(), DEFAULT_TIMEOUT);

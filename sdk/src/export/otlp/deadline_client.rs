@@ -211,10 +211,26 @@ pub(crate) fn tls_failure_kind(text: &str) -> Option<&'static str> {
              (set OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY)",
         )
     } else if lower.contains("invalid peer certificate") || lower.contains("certificate verify") {
-        Some(
-            "TLS certificate verification failed \
-             (a private CA can be trusted with OTEL_EXPORTER_OTLP_CERTIFICATE)",
-        )
+        // Trusting a CA does not help with these two: say what does.
+        if lower.contains("not valid for name") || lower.contains("notvalidforname") {
+            Some(
+                "TLS certificate verification failed: the collector's certificate is not \
+                 valid for the endpoint's host name (use a name the certificate lists)",
+            )
+        } else if lower.contains("expired")
+            || lower.contains("not valid yet")
+            || lower.contains("notvalidyet")
+        {
+            Some(
+                "TLS certificate verification failed: the collector's certificate has \
+                 expired or is not valid yet",
+            )
+        } else {
+            Some(
+                "TLS certificate verification failed \
+                 (a private CA can be trusted with OTEL_EXPORTER_OTLP_CERTIFICATE)",
+            )
+        }
     } else {
         None
     }
@@ -311,6 +327,25 @@ impl DeadlineHttpClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn certificate_failures_say_what_would_fix_them() {
+        // rustls' words, as reqwest and tonic pass them on.
+        let unknown = "client error (Connect): invalid peer certificate: UnknownIssuer";
+        let name = "client error (Connect): invalid peer certificate: certificate not valid \
+                    for name \"localhost\"; certificate is only valid for DnsName(\"c.example\")";
+        let expired = "invalid peer certificate: certificate expired: verification time \
+                       1700000000 (UNIX), but certificate is not valid after 1600000000";
+        let kind = |text| tls_failure_kind(text).unwrap();
+        assert!(kind(unknown).contains("OTEL_EXPORTER_OTLP_CERTIFICATE"));
+        assert!(kind(name).contains("host name"), "{}", kind(name));
+        assert!(!kind(name).contains("OTEL_EXPORTER_OTLP_CERTIFICATE"));
+        assert!(kind(expired).contains("expired"), "{}", kind(expired));
+        assert!(kind("invalid peer certificate: NotValidForName").contains("host name"));
+        for text in [unknown, name, expired] {
+            assert!(kind(text).starts_with("TLS certificate verification failed"));
+        }
+    }
 
     #[test]
     fn failures_say_what_failed() {

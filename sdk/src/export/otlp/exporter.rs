@@ -128,7 +128,7 @@ impl OtlpExporter {
     pub fn new(config: &OtlpConfig) -> Result<Self, OtlpBuildError> {
         let endpoint = config.endpoint();
         let timeout = config.timeout();
-        let protocol = available_protocol(config.protocol());
+        let protocol = available_protocol(config);
         let transport = match protocol {
             OtlpProtocol::HttpProtobuf | OtlpProtocol::HttpJson => {
                 build_http(config, protocol, &endpoint)?
@@ -172,10 +172,11 @@ impl OtlpExporter {
 
 /// The protocol to use: the one asked for, or http/protobuf when it is
 /// http/json and the `http-json` feature is off (with one warning).
-fn available_protocol(protocol: OtlpProtocol) -> OtlpProtocol {
+fn available_protocol(config: &OtlpConfig) -> OtlpProtocol {
+    let protocol = config.protocol();
     if protocol == OtlpProtocol::HttpJson && !cfg!(feature = "http-json") {
         warn_invalid(
-            "OTEL_EXPORTER_OTLP_PROTOCOL",
+            config.protocol_origin(),
             protocol.as_str(),
             "http/json needs tracekit's cargo feature `http-json`",
             "http/protobuf",
@@ -191,7 +192,7 @@ fn http_gzip(config: &OtlpConfig) -> bool {
     let asked = config.compression() == OtlpCompression::Gzip;
     if asked && !cfg!(feature = "gzip") {
         warn_invalid(
-            "OTEL_EXPORTER_OTLP_COMPRESSION",
+            config.compression_origin(),
             "gzip",
             "gzip needs tracekit's cargo feature `gzip`",
             "none",

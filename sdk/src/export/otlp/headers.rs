@@ -10,17 +10,39 @@ pub(crate) struct ParsedHeaders {
     /// Well-formed `(name, value)` pairs, in order; a repeated name keeps
     /// its last value.
     pub headers: Vec<(String, String)>,
-    /// Skipped entries: `(entry, reason)`.
-    pub skipped: Vec<(String, &'static str)>,
+    /// Skipped entries: `(position, reason)`, the position counting the
+    /// non-empty entries from 1.
+    pub skipped: Vec<(usize, &'static str)>,
 }
 
 impl ParsedHeaders {
-    /// A one-line description of the first skipped entry, if any.
+    /// A one-line description of the first skipped entry, if any. It
+    /// names the entry by its position, never by its text: header values
+    /// are often credentials.
     pub fn first_problem(&self) -> Option<String> {
         self.skipped
             .first()
-            .map(|(entry, reason)| format!("entry {entry:?}: {reason}"))
+            .map(|(position, reason)| format!("entry {position}: {reason}"))
     }
+}
+
+/// The header list as it may be shown in a warning: each value replaced by
+/// `<hidden>`, and each entry without a valid header name before its `=`
+/// (where a token pasted without its key would be) hidden whole. The keys
+/// stay, so that the user can find the entry a warning names.
+pub(crate) fn hide_values(input: &str) -> String {
+    input
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| match entry.split_once('=') {
+            Some((key, _)) if http::HeaderName::from_bytes(key.trim().as_bytes()).is_ok() => {
+                format!("{}=<hidden>", key.trim())
+            }
+            _ => "<hidden>".to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Parse `k=v,k2=v2`. Whitespace around keys and values is ignored, empty
@@ -28,36 +50,28 @@ impl ParsedHeaders {
 /// Keys must be valid HTTP header names; values valid header values.
 pub(crate) fn parse_headers(input: &str) -> ParsedHeaders {
     let mut parsed = ParsedHeaders::default();
-    for entry in input.split(',') {
-        let entry = entry.trim();
-        if entry.is_empty() {
-            continue;
-        }
+    let entries = input.split(',').map(str::trim).filter(|e| !e.is_empty());
+    for (position, entry) in entries.enumerate().map(|(i, e)| (i + 1, e)) {
         let Some((key, value)) = entry.split_once('=') else {
-            parsed.skipped.push((entry.to_string(), "missing '='"));
+            parsed.skipped.push((position, "missing '='"));
             continue;
         };
         let key = key.trim();
         if key.is_empty() || http::HeaderName::from_bytes(key.as_bytes()).is_err() {
-            parsed
-                .skipped
-                .push((entry.to_string(), "not a valid header name"));
+            parsed.skipped.push((position, "not a valid header name"));
             continue;
         }
         let value = match percent_decode_str(value.trim()).decode_utf8() {
             Ok(value) => value.into_owned(),
             Err(_) => {
-                parsed.skipped.push((
-                    entry.to_string(),
-                    "value is not UTF-8 after percent-decoding",
-                ));
+                parsed
+                    .skipped
+                    .push((position, "value is not UTF-8 after percent-decoding"));
                 continue;
             }
         };
         if http::HeaderValue::from_str(&value).is_err() {
-            parsed
-                .skipped
-                .push((entry.to_string(), "not a valid header value"));
+            parsed.skipped.push((position, "not a valid header value"));
             continue;
         }
         parsed.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
@@ -97,8 +111,24 @@ mod tests {
         let parsed = parse_headers("good=1,novalue,bad key=2,=3,x=%ff,y=line%0Abreak");
         assert_eq!(parsed.headers, vec![("good".to_string(), "1".to_string())]);
         assert_eq!(parsed.skipped.len(), 5);
-        assert!(parsed
-            .first_problem()
-            .is_some_and(|p| p.contains("novalue")));
+        assert_eq!(
+            parsed.first_problem().as_deref(),
+            Some("entry 2: missing '='")
+        );
+    }
+
+    #[test]
+    fn warnings_show_keys_but_no_values() {
+        let input = "api-key=s3cret, Bearer t0ken ,bad key=v4lue,x-tenant=acme%2C1,,";
+        let shown = hide_values(input);
+        assert_eq!(
+            shown,
+            "api-key=<hidden>,<hidden>,<hidden>,x-tenant=<hidden>"
+        );
+        let problem = parse_headers(input).first_problem().unwrap();
+        assert_eq!(problem, "entry 2: missing '='");
+        for secret in ["s3cret", "t0ken", "v4lue", "acme"] {
+            assert!(!shown.contains(secret) && !problem.contains(secret));
+        }
     }
 }

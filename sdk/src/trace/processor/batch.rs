@@ -42,6 +42,10 @@ use std::sync::{Arc, OnceLock, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+/// The shortest delay between two scheduled exports; shorter ones,
+/// zero included, are raised to it.
+const MIN_SCHEDULED_DELAY: Duration = Duration::from_millis(1);
+
 /// Batch processor settings, with the specification's defaults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BatchConfig {
@@ -96,6 +100,10 @@ impl BatchConfig {
 
     fn normalized(mut self) -> Self {
         self.max_queue_size = self.max_queue_size.max(1);
+        // A zero delay (`OTEL_BSP_SCHEDULE_DELAY=0`, "export at once") would
+        // make the worker's timed wait return at once, forever: a busy loop
+        // holding a CPU. One millisecond exports as promptly and sleeps.
+        self.scheduled_delay = self.scheduled_delay.max(MIN_SCHEDULED_DELAY);
         self.max_export_batch_size = self.max_export_batch_size.clamp(1, self.max_queue_size);
         self
     }
@@ -665,6 +673,11 @@ impl Worker {
         }
         self.shared.counters.record_export(n, result.is_ok());
         match result {
+            // The exporter's own words: `InternalFailure`'s Display would
+            // put "Operation failed: " before every one of them.
+            Err(opentelemetry_sdk::error::OTelSdkError::InternalFailure(message)) => {
+                self.last_error = message
+            }
             Err(e) => self.last_error = e.to_string(),
             Ok(()) => {
                 if let Some(LossLine::Stopped { total, .. }) = self.export_losses.stop() {
@@ -763,6 +776,20 @@ mod tests {
         assert_eq!(config.max_queue_size, 10);
         // A batch larger than the queue is clamped to it.
         assert_eq!(config.normalized().max_export_batch_size, 10);
+    }
+
+    #[test]
+    fn a_zero_schedule_delay_becomes_a_millisecond() {
+        let env = [("OTEL_BSP_SCHEDULE_DELAY", "0")];
+        let config = BatchConfig::from_env(&env).normalized();
+        assert_eq!(config.scheduled_delay, MIN_SCHEDULED_DELAY);
+        let given = BatchConfig {
+            scheduled_delay: Duration::ZERO,
+            ..BatchConfig::default()
+        };
+        assert_eq!(given.normalized().scheduled_delay, MIN_SCHEDULED_DELAY);
+        let long = BatchConfig::default().normalized();
+        assert_eq!(long.scheduled_delay, Duration::from_secs(5));
     }
 
     #[test]
