@@ -349,7 +349,7 @@ impl TracekitBuilder {
                                     format!(
                                         "OTLP ({}) at {}",
                                         exporter.protocol().as_str(),
-                                        exporter.endpoint()
+                                        exporter.shown_endpoint()
                                     ),
                                 );
                                 builder = builder.with_batch_exporter_config(exporter, batch);

@@ -192,3 +192,4 @@ pub use env_config::{
 pub use hashing::MIN_HASH_KEY_LEN;
 pub use key_pattern::{InvalidPattern, KeyPattern};
 pub use redactor::Redactor;
+pub(crate) use scan::url_for_messages;

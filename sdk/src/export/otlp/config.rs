@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::retry::RetryPolicy;
 
 use crate::env::{warn_invalid, EnvSource};
+use crate::redaction::url_for_messages;
 
 use super::headers::{hide_values, parse_headers};
 use super::tls::TlsFiles;
@@ -155,7 +156,7 @@ impl fmt::Debug for OtlpConfig {
         let header_names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
         f.debug_struct("OtlpConfig")
             .field("protocol", &self.protocol)
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &url_for_messages(&self.endpoint()))
             .field("header_names", &header_names)
             .field("timeout", &self.timeout)
             .field("compression", &self.compression)
@@ -267,7 +268,7 @@ impl OtlpConfig {
                 Err(reason) => {
                     warn_invalid(
                         TRACES_ENDPOINT_VAR,
-                        &raw,
+                        &url_for_messages(&raw),
                         reason,
                         "the next endpoint setting",
                     );
@@ -279,8 +280,8 @@ impl OtlpConfig {
                 match validate_endpoint(&raw, config.protocol) {
                     Ok(()) => config.endpoint = Some(EndpointSetting::Base(raw)),
                     Err(reason) => {
-                        let fallback = config.endpoint();
-                        warn_invalid(ENDPOINT_VAR, &raw, reason, &fallback);
+                        let fallback = url_for_messages(&config.endpoint());
+                        warn_invalid(ENDPOINT_VAR, &url_for_messages(&raw), reason, &fallback);
                     }
                 }
             }

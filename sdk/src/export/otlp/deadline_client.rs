@@ -289,6 +289,10 @@ impl DeadlineHttpClient {
             let mut response = match self.client.execute(request).await {
                 Ok(response) => response,
                 Err(e) => {
+                    // The failure lines name the endpoint themselves, with
+                    // any credentials in it masked: reqwest's copy of the
+                    // URL would show them.
+                    let e = e.without_url();
                     self.last_failure.set(describe_request_error(&e));
                     return Err(Box::new(e) as HttpError);
                 }
@@ -367,6 +371,23 @@ mod tests {
         let cause = client.last_failure().take().expect("recorded");
         assert!(cause.starts_with("connection refused ("), "{cause}");
         assert_eq!(client.last_failure().take(), None, "taken once");
+
+        // Credentials in the URL never reach the recorded cause (the
+        // failure lines name the endpoint themselves, masked).
+        let request = Request::builder()
+            .method("POST")
+            .uri(format!("http://user:s3cret@{addr}/v1/traces?token=t0ken"))
+            .body(Bytes::new())
+            .unwrap();
+        let error = futures_executor::block_on(client.send_bytes(request)).unwrap_err();
+        let cause = client.last_failure().take().expect("recorded");
+        assert!(cause.starts_with("connection refused ("), "{cause}");
+        for shown in [cause, error_chain(&*error)] {
+            assert!(
+                !shown.contains("s3cret") && !shown.contains("t0ken"),
+                "{shown}"
+            );
+        }
 
         let long = "x".repeat(500);
         let status = describe_status(reqwest::StatusCode::BAD_REQUEST, long.as_bytes());

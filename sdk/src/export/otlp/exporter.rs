@@ -30,6 +30,7 @@ use super::retry::RetryPolicy;
 #[cfg(feature = "grpc")]
 use super::tls::TlsMaterial;
 use crate::env::warn_invalid;
+use crate::redaction::url_for_messages;
 use crate::trace::processor::ExportSink;
 use crate::trace::FinishedSpan;
 
@@ -80,6 +81,9 @@ pub struct OtlpExporter {
     shut_down: AtomicBool,
     protocol: OtlpProtocol,
     endpoint: String,
+    /// `endpoint` with credentials and sensitive query values masked, for
+    /// messages and `Debug`.
+    shown_endpoint: String,
     timeout: Duration,
     /// An `https` endpoint and no client certificate configured: a
     /// connection the collector closes may mean it wants one.
@@ -107,7 +111,7 @@ impl fmt::Debug for OtlpExporter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OtlpExporter")
             .field("protocol", &self.protocol)
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &self.shown_endpoint)
             .field("timeout", &self.timeout)
             .finish()
     }
@@ -138,7 +142,8 @@ impl OtlpExporter {
             #[cfg(not(feature = "grpc"))]
             OtlpProtocol::Grpc => {
                 return Err(OtlpBuildError(format!(
-                    "OTLP over gRPC (endpoint {endpoint}) needs tracekit's cargo feature `grpc`"
+                    "OTLP over gRPC (endpoint {}) needs tracekit's cargo feature `grpc`",
+                    url_for_messages(&endpoint)
                 )))
             }
         };
@@ -148,6 +153,7 @@ impl OtlpExporter {
             transport,
             shut_down: AtomicBool::new(false),
             protocol,
+            shown_endpoint: url_for_messages(&endpoint),
             endpoint,
             timeout,
             may_want_client_certificate,
@@ -162,6 +168,12 @@ impl OtlpExporter {
     /// The URL spans are sent to.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// The endpoint as tracekit's messages show it: credentials and
+    /// sensitive query values masked.
+    pub(crate) fn shown_endpoint(&self) -> &str {
+        &self.shown_endpoint
     }
 
     /// The total time one export may take.
@@ -215,7 +227,8 @@ fn build_http(
 ) -> Result<Transport, OtlpBuildError> {
     if !cfg!(feature = "tls") && is_https(endpoint) {
         return Err(OtlpBuildError(format!(
-            "{endpoint} is an https endpoint: TLS needs tracekit's cargo feature `tls`"
+            "{} is an https endpoint: TLS needs tracekit's cargo feature `tls`",
+            url_for_messages(endpoint)
         )));
     }
     let tls = config.tls_files().load().map_err(OtlpBuildError)?;
@@ -330,7 +343,7 @@ impl OtlpExporter {
     /// failure), else what opentelemetry-otlp said, with a hint for the
     /// usual TLS mistakes.
     fn explain(&self, result: OTelSdkResult, cause: Option<String>) -> OTelSdkResult {
-        let endpoint = &self.endpoint;
+        let endpoint = &self.shown_endpoint;
         result.map_err(|error| match error {
             OTelSdkError::AlreadyShutdown => error,
             OTelSdkError::Timeout(timeout) => OTelSdkError::InternalFailure(match cause {
@@ -570,5 +583,46 @@ mod tests {
             .expect_err("failed")
             .to_string();
         assert!(timeout.contains("timed out after 1s"), "{timeout}");
+    }
+
+    /// An endpoint may carry credentials (`https://user:token@host`, a
+    /// `?token=` parameter): every message and `Debug` output masks them,
+    /// while requests still go to the URL as given.
+    #[test]
+    fn messages_mask_credentials_in_the_endpoint() {
+        let url = "https://user:s3cret@collector.example/v1/traces?token=t0ken&tenant=a";
+        let exporter = OtlpConfig::default()
+            .with_endpoint(url)
+            .build_exporter()
+            .expect("builds");
+        assert_eq!(exporter.endpoint(), url);
+        let masked =
+            "https://REDACTED:REDACTED@collector.example/v1/traces?token=REDACTED&tenant=a";
+        assert_eq!(exporter.shown_endpoint(), masked);
+        let failure = exporter
+            .explain(Err(OTelSdkError::InternalFailure("boom".into())), None)
+            .expect_err("failed")
+            .to_string();
+        assert!(
+            failure.ends_with(&format!("export to {masked} failed: boom")),
+            "{failure}"
+        );
+        let timeout = exporter
+            .explain(Err(OTelSdkError::Timeout(Duration::from_secs(1))), None)
+            .expect_err("failed")
+            .to_string();
+        let config = OtlpConfig::default().with_endpoint(url);
+        for shown in [
+            timeout,
+            format!("{exporter:?}"),
+            format!("{config:?}"),
+            url_for_messages("https://token-only@collector.example"),
+        ] {
+            assert!(
+                !shown.contains("s3cret") && !shown.contains("t0ken"),
+                "{shown}"
+            );
+            assert!(!shown.contains("token-only"), "{shown}");
+        }
     }
 }

@@ -70,10 +70,10 @@ impl ProtobufHttp {
         deadline: Arc<ExportDeadline>,
         settings: ProtobufHttpSettings,
     ) -> Result<Self, String> {
-        let endpoint: http::Uri = settings
-            .endpoint
-            .parse()
-            .map_err(|e| format!("invalid endpoint {:?}: {e}", settings.endpoint))?;
+        let endpoint: http::Uri = settings.endpoint.parse().map_err(|e| {
+            let shown = crate::redaction::url_for_messages(&settings.endpoint);
+            format!("invalid endpoint {shown:?}: {e}")
+        })?;
         let mut headers = http::HeaderMap::new();
         headers.insert(
             CONTENT_TYPE,
@@ -235,7 +235,7 @@ impl ProtobufHttp {
         let mut guard = self.rejected.lock();
         let (total, report) = &mut *guard;
         *total += rejected.max(1);
-        let endpoint = &self.endpoint;
+        let endpoint = crate::redaction::url_for_messages(&self.endpoint.to_string());
         let message = &partial.error_message;
         match report.observe(std::time::Instant::now(), *total) {
             Some(LossLine::First { .. }) => eprintln!(

@@ -17,6 +17,16 @@ pub(crate) mod url_credentials;
 
 use query::ParamNames;
 
+/// `url` as tracekit's own messages may show it (an exporter's endpoint in
+/// a warning or a failure line): the userinfo masked (`user:password@`
+/// becomes `REDACTED:REDACTED@`) and the values of the sensitive query
+/// parameters masked, as the default rules do for `url.full`.
+pub(crate) fn url_for_messages(url: &str) -> String {
+    let mask = super::DEFAULT_MASK;
+    let url = url_credentials::redact(url, mask).unwrap_or_else(|| url.to_owned());
+    query::redact(&url, &ParamNames::new(true, Vec::new()), mask).unwrap_or(url)
+}
+
 /// The string has an ASCII digit.
 pub(crate) const DIGIT: u8 = 1;
 /// The string has an `@`.
