@@ -371,7 +371,7 @@ impl TracekitBuilder {
                             scheduled_delay: batch.scheduled_delay.min(CONSOLE_SCHEDULED_DELAY),
                             ..batch
                         };
-                        destinations.push("the console waterfall on standard output".into());
+                        destinations.push(CONSOLE_DESTINATION.into());
                         builder =
                             builder.with_batch_exporter_config(ConsoleExporter::new(), config);
                     }
@@ -407,6 +407,9 @@ impl TracekitBuilder {
         }
     }
 }
+
+/// How the export summary names the console exporter.
+pub(super) const CONSOLE_DESTINATION: &str = "the console waterfall on standard output";
 
 /// The warning for an OTLP exporter that could not be built: it names the
 /// variable behind the problem where one is (`OTEL_EXPORTER_OTLP_PROTOCOL`
