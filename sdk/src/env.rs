@@ -112,6 +112,18 @@ pub fn warn_invalid(var: &str, value: &str, reason: &str, fallback: &str) -> boo
     first
 }
 
+/// Print `line`, a complete warning from another crate's configuration
+/// reader (`tracekit: ignoring OTEL_TRACES_SAMPLER=…`), unless this very
+/// line was printed before: a pipeline built twice from one environment
+/// reports each mistake once. Returns whether it was printed.
+pub(crate) fn warn_line_once(line: &str) -> bool {
+    let first = first_warning(line);
+    if first {
+        eprintln!("{line}");
+    }
+    first
+}
+
 /// Whether `var` gets its first warning now (later ones are not printed).
 fn first_warning(var: &str) -> bool {
     let mut guard = WARNED.lock().unwrap_or_else(|e| e.into_inner());
@@ -179,6 +191,13 @@ mod tests {
             parse_millis(&env, "N", "5000"),
             Some(Duration::from_millis(42))
         );
+    }
+
+    #[test]
+    fn each_line_from_another_reader_is_printed_once() {
+        let line = "tracekit: ignoring TRACEKIT_TEST_LINE=\"x\" (bad); using y";
+        assert!(warn_line_once(line));
+        assert!(!warn_line_once(line));
     }
 
     #[test]

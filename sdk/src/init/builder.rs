@@ -4,7 +4,7 @@
 
 use super::environment::{parse_traces_exporter, ExporterKind};
 use super::pipeline::Tracekit;
-use crate::env::{parse_bool, warn_invalid, EnvSource, ProcessEnv};
+use crate::env::{parse_bool, warn_invalid, warn_line_once, EnvSource, ProcessEnv};
 use crate::export::console::ConsoleExporter;
 use crate::export::otlp::{OtlpConfig, OtlpProtocol};
 use crate::layer::fmt::LogFormat;
@@ -304,7 +304,9 @@ impl TracekitBuilder {
                 env.get("OTEL_TRACES_SAMPLER").as_deref(),
                 env.get("OTEL_TRACES_SAMPLER_ARG").as_deref(),
             );
-            warnings.iter().for_each(|w| eprintln!("{w}"));
+            warnings.iter().for_each(|w| {
+                warn_line_once(w);
+            });
             sampler
         });
         let propagator = match self.propagator {
@@ -312,7 +314,9 @@ impl TracekitBuilder {
             None => {
                 let (p, warnings) =
                     tracekit_propagators::from_env_value(env.get("OTEL_PROPAGATORS").as_deref());
-                warnings.iter().for_each(|w| eprintln!("{w}"));
+                warnings.iter().for_each(|w| {
+                    warn_line_once(w);
+                });
                 SharedPropagator::new(p)
             }
         };
