@@ -108,7 +108,9 @@ pub fn from_env_value(value: Option<&str>) -> (CompositePropagator, Vec<String>)
 /// opentelemetry::global::set_text_map_propagator(tracekit_propagators::from_env());
 /// ```
 pub fn from_env() -> CompositePropagator {
-    let value = std::env::var(OTEL_PROPAGATORS).ok();
+    // A value that is not valid UTF-8 is read with U+FFFD for the bad
+    // bytes, so the entry it spoils is reported, not silently ignored.
+    let value = std::env::var_os(OTEL_PROPAGATORS).map(|v| v.to_string_lossy().into_owned());
     let (propagator, warnings) = from_env_value(value.as_deref());
     for warning in warnings {
         eprintln!("{warning}");

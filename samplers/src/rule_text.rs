@@ -445,7 +445,12 @@ fn parse_leaf_sampler(
             {
                 Box::new(RateLimiting::with_burst(rate(*r)?, *burst as u32))
             }
-            [_, _] => return Err(c.error_at(args_at, "burst must be a whole number >= 1")),
+            [_, _] => {
+                return Err(c.error_at(
+                    args_at,
+                    format!("burst must be a whole number in [1, {}]", u32::MAX),
+                ))
+            }
             _ => return Err(c.error_at(args_at, "ratelimiting takes 1 or 2 arguments")),
         },
         "reservoir" => {
@@ -606,6 +611,11 @@ mod tests {
             .message()
             .contains("not a positive number"));
         assert!(err("a=b: ratelimiting(1, 0.5)").message().contains("burst"));
+        // Too large a burst names the bound it broke, not only the lower one.
+        assert_eq!(
+            err("a=b: ratelimiting(1, 1e10)").message(),
+            "burst must be a whole number in [1, 4294967295]"
+        );
         assert!(err("a=b: reservoir(-1, 0.5)")
             .message()
             .contains("reservoir size"));

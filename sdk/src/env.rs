@@ -34,9 +34,30 @@ pub trait EnvSource {
 pub struct ProcessEnv;
 
 impl EnvSource for ProcessEnv {
+    /// A value that is not valid UTF-8 counts as unset, with one warning
+    /// naming the variable (never the value, which may be a secret such as
+    /// an OTLP header).
     fn get_raw(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok()
+        match std::env::var(name) {
+            Ok(value) => Some(value),
+            Err(std::env::VarError::NotPresent) => None,
+            Err(std::env::VarError::NotUnicode(_)) => {
+                warn_not_utf8(name);
+                None
+            }
+        }
     }
+}
+
+/// Report, once per variable and process, a variable whose value is not
+/// valid UTF-8 and is therefore treated as unset.
+fn warn_not_utf8(var: &str) -> bool {
+    let first = first_warning(var);
+    if first {
+        eprintln!("tracekit: ignoring {var} (its value is not valid UTF-8); using its default, as if unset");
+        tracing::warn!(target: "tracekit::env", variable = var, reason = "not valid UTF-8", fallback = "the default, as if unset", "invalid configuration value");
+    }
+    first
 }
 
 impl EnvSource for HashMap<String, String> {
@@ -83,17 +104,32 @@ static WARNED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 /// Returns `true` when the warning was printed, `false` when this variable
 /// was already reported.
 pub fn warn_invalid(var: &str, value: &str, reason: &str, fallback: &str) -> bool {
-    let first = {
-        let mut guard = WARNED.lock().unwrap_or_else(|e| e.into_inner());
-        guard
-            .get_or_insert_with(HashSet::new)
-            .insert(var.to_string())
-    };
+    let first = first_warning(var);
     if first {
         eprintln!("tracekit: ignoring {var}={value:?} ({reason}); using {fallback}");
         tracing::warn!(target: "tracekit::env", variable = var, value, reason, fallback, "invalid configuration value");
     }
     first
+}
+
+/// Print `line`, a complete warning from another crate's configuration
+/// reader (`tracekit: ignoring OTEL_TRACES_SAMPLER=…`), unless this very
+/// line was printed before: a pipeline built twice from one environment
+/// reports each mistake once. Returns whether it was printed.
+pub(crate) fn warn_line_once(line: &str) -> bool {
+    let first = first_warning(line);
+    if first {
+        eprintln!("{line}");
+    }
+    first
+}
+
+/// Whether `var` gets its first warning now (later ones are not printed).
+fn first_warning(var: &str) -> bool {
+    let mut guard = WARNED.lock().unwrap_or_else(|e| e.into_inner());
+    guard
+        .get_or_insert_with(HashSet::new)
+        .insert(var.to_string())
 }
 
 /// Parse a non-negative integer variable; invalid values warn and yield `None`.
@@ -155,6 +191,13 @@ mod tests {
             parse_millis(&env, "N", "5000"),
             Some(Duration::from_millis(42))
         );
+    }
+
+    #[test]
+    fn each_line_from_another_reader_is_printed_once() {
+        let line = "tracekit: ignoring TRACEKIT_TEST_LINE=\"x\" (bad); using y";
+        assert!(warn_line_once(line));
+        assert!(!warn_line_once(line));
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! (`telemetry.sdk.*`, `host.name`, `process.*`, `service.instance.id`),
 //! then what code sets through [`ResourceConfig`], then
 //! `OTEL_RESOURCE_ATTRIBUTES`, then `OTEL_SERVICE_NAME`. Without any service
-//! name the specification's `unknown_service:<executable>` is used.
+//! name (an empty one counts as none) the specification's
+//! `unknown_service:<executable>` is used.
 
 use crate::env::{warn_invalid, EnvSource};
 use opentelemetry::{Key, KeyValue, Value};
@@ -48,7 +49,8 @@ impl ResourceConfig {
         for kv in &self.attributes {
             set(&mut attrs, kv.clone());
         }
-        if let Some(name) = &self.service_name {
+        // An empty service name counts as none: the next source decides.
+        if let Some(name) = self.service_name.as_ref().filter(|n| !n.is_empty()) {
             set(&mut attrs, KeyValue::new(SERVICE_NAME, name.clone()));
         }
         if let Some(version) = &self.service_version {
@@ -64,6 +66,9 @@ impl ResourceConfig {
             match parse_resource_attributes(&raw) {
                 Ok(parsed) => {
                     for kv in parsed {
+                        if kv.key.as_str() == SERVICE_NAME && kv.value.as_str().is_empty() {
+                            continue;
+                        }
                         set(&mut attrs, kv);
                     }
                 }
@@ -80,7 +85,10 @@ impl ResourceConfig {
         if let Some(name) = env.get("OTEL_SERVICE_NAME") {
             set(&mut attrs, KeyValue::new(SERVICE_NAME, name));
         }
-        if !attrs.iter().any(|a| a.key.as_str() == SERVICE_NAME) {
+        if !attrs
+            .iter()
+            .any(|a| a.key.as_str() == SERVICE_NAME && !a.value.as_str().is_empty())
+        {
             set(
                 &mut attrs,
                 KeyValue::new(
@@ -233,6 +241,27 @@ mod tests {
         assert_eq!(name(&code.build(&both)), "from-env");
         let unknown = ResourceConfig::default().build(&none);
         assert!(name(&unknown).starts_with("unknown_service:"));
+    }
+
+    #[test]
+    fn an_empty_service_name_counts_as_none() {
+        let empty_attr = [("OTEL_RESOURCE_ATTRIBUTES", "service.name=,team=a")];
+        let code = ResourceConfig {
+            service_name: Some("from-code".into()),
+            ..Default::default()
+        };
+        // The next source decides: the code's name, else unknown_service.
+        assert_eq!(name(&code.build(&empty_attr)), "from-code");
+        let built = ResourceConfig::default().build(&empty_attr);
+        assert!(name(&built).starts_with("unknown_service:"));
+        assert_eq!(resource_map(&built)["team"], "a");
+        let empty_code = ResourceConfig {
+            service_name: Some(String::new()),
+            attributes: vec![KeyValue::new(SERVICE_NAME, "")],
+            ..Default::default()
+        };
+        let none: [(&str, &str); 0] = [];
+        assert!(name(&empty_code.build(&none)).starts_with("unknown_service:"));
     }
 
     #[test]

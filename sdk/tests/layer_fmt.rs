@@ -110,6 +110,29 @@ fn json_lines_carry_the_ids_of_their_span() {
 }
 
 #[test]
+fn json_fields_of_128_bit_integers_are_numbers_when_they_fit() {
+    let buffer = Buffer::default();
+    let subscriber =
+        tracing_subscriber::registry().with(log_layer(LogFormat::Json, buffer.clone()));
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::info!(
+            small_u128 = 5_u128,
+            small_i128 = -5_i128,
+            huge_u128 = u128::MAX,
+            huge_i128 = i128::MIN,
+            "wide"
+        );
+    });
+    let lines = buffer.lines();
+    let parsed: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    let fields = &parsed["fields"];
+    assert_eq!(fields["small_u128"], 5);
+    assert_eq!(fields["small_i128"], -5);
+    assert_eq!(fields["huge_u128"], u128::MAX.to_string());
+    assert_eq!(fields["huge_i128"], i128::MIN.to_string());
+}
+
+#[test]
 fn the_off_format_writes_nothing() {
     let (lines, collect) = run(LogFormat::Off);
     assert!(lines.is_empty());

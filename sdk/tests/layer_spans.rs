@@ -129,6 +129,34 @@ fn field_values_keep_their_native_types() {
 }
 
 #[test]
+fn event_fields_keep_their_native_types_as_span_fields_do() {
+    let (subscriber, _provider, collect) = subscriber();
+    tracing::subscriber::with_default(subscriber, || {
+        info_span!("parent").in_scope(|| {
+            info!(
+                small_u128 = 5_u128,
+                small_i128 = -5_i128,
+                huge_u128 = u128::MAX,
+                huge_i128 = i128::MIN,
+                "wide integers"
+            );
+        });
+    });
+    let span = collect.span("parent");
+    let event = &span.events.events[0];
+    assert_eq!(event_attr(event, "small_u128"), Some(Value::I64(5)));
+    assert_eq!(event_attr(event, "small_i128"), Some(Value::I64(-5)));
+    assert_eq!(
+        event_attr(event, "huge_u128"),
+        Some(Value::from(u128::MAX.to_string()))
+    );
+    assert_eq!(
+        event_attr(event, "huge_i128"),
+        Some(Value::from(i128::MIN.to_string()))
+    );
+}
+
+#[test]
 fn record_updates_attributes_of_root_and_child_spans() {
     let (subscriber, _provider, collect) = subscriber();
     tracing::subscriber::with_default(subscriber, || {

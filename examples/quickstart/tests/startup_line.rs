@@ -44,6 +44,21 @@ fn the_startup_line_names_the_console_waterfall_by_default() {
 }
 
 #[test]
+fn the_startup_line_suggests_nothing_already_on() {
+    let stderr = stderr_with(&[
+        ("OTEL_TRACES_EXPORTER", "console"),
+        ("TRACEKIT_LOG_FORMAT", "text"),
+    ]);
+    let lines = tracekit_lines(&stderr);
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert_eq!(
+        lines[0],
+        "tracekit: service \"quickstart\" sends spans to the console waterfall on \
+         standard output (TRACEKIT_QUIET=true hides this line)"
+    );
+}
+
+#[test]
 fn the_startup_line_names_the_otlp_endpoint_and_protocol() {
     let receiver = OtlpReceiver::start().unwrap();
     let endpoint = receiver.http_endpoint();

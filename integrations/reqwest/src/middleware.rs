@@ -136,9 +136,24 @@ impl<T: SpanTracer> Middleware for TracingMiddleware<T> {
         let result = next.run(request, extensions).with_context(cx).await;
         match &result {
             Ok(response) => active.on_response(response.status().as_u16(), response.headers()),
-            Err(error) => active.fail(error_type(error), error.to_string()),
+            Err(error) => active.fail(error_type(error), error_chain_message(error)),
         }
         active.end();
         result
     }
+}
+
+/// The error's message followed by its sources' (`error sending request
+/// for url (…): client error (Connect): tcp connect error: Connection
+/// refused (os error 111)`): reqwest's own message names only the URL, the
+/// cause (refused, timed out, DNS) is in the sources.
+fn error_chain_message(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
 }

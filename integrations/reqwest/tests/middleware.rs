@@ -210,3 +210,37 @@ async fn timeouts_and_refused_connections_are_errors() {
     assert_eq!(types, vec!["timeout", "connection_error"]);
     assert_eq!(spans.as_slice()[1].name, "POST");
 }
+
+#[tokio::test]
+async fn a_transport_failure_records_its_cause_not_only_the_url() {
+    let test = TestProvider::new();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let error = traced(&test, false)
+        .get(format!("http://{closed}/"))
+        .send()
+        .await
+        .unwrap_err();
+    // reqwest's own message names the URL only; the cause is a source.
+    let mut expected = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    assert!(source.is_some(), "{error:?}");
+    while let Some(cause) = source {
+        expected.push_str(": ");
+        expected.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    let spans = test.spans();
+    let span = &spans.as_slice()[0];
+    assert_eq!(span.status, Status::error(expected.clone()));
+    let exception = &span.events.events[0];
+    assert_eq!(exception.name, "exception");
+    let message = exception
+        .attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == "exception.message")
+        .map(|kv| kv.value.as_str().into_owned());
+    assert_eq!(message, Some(expected));
+}

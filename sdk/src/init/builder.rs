@@ -4,7 +4,7 @@
 
 use super::environment::{parse_traces_exporter, ExporterKind};
 use super::pipeline::Tracekit;
-use crate::env::{parse_bool, warn_invalid, EnvSource, ProcessEnv};
+use crate::env::{parse_bool, warn_invalid, warn_line_once, EnvSource, ProcessEnv};
 use crate::export::console::ConsoleExporter;
 use crate::export::otlp::{OtlpConfig, OtlpProtocol};
 use crate::layer::fmt::LogFormat;
@@ -304,7 +304,9 @@ impl TracekitBuilder {
                 env.get("OTEL_TRACES_SAMPLER").as_deref(),
                 env.get("OTEL_TRACES_SAMPLER_ARG").as_deref(),
             );
-            warnings.iter().for_each(|w| eprintln!("{w}"));
+            warnings.iter().for_each(|w| {
+                warn_line_once(w);
+            });
             sampler
         });
         let propagator = match self.propagator {
@@ -312,7 +314,9 @@ impl TracekitBuilder {
             None => {
                 let (p, warnings) =
                     tracekit_propagators::from_env_value(env.get("OTEL_PROPAGATORS").as_deref());
-                warnings.iter().for_each(|w| eprintln!("{w}"));
+                warnings.iter().for_each(|w| {
+                    warn_line_once(w);
+                });
                 SharedPropagator::new(p)
             }
         };
@@ -371,7 +375,7 @@ impl TracekitBuilder {
                             scheduled_delay: batch.scheduled_delay.min(CONSOLE_SCHEDULED_DELAY),
                             ..batch
                         };
-                        destinations.push("the console waterfall on standard output".into());
+                        destinations.push(CONSOLE_DESTINATION.into());
                         builder =
                             builder.with_batch_exporter_config(ConsoleExporter::new(), config);
                     }
@@ -407,6 +411,9 @@ impl TracekitBuilder {
         }
     }
 }
+
+/// How the export summary names the console exporter.
+pub(super) const CONSOLE_DESTINATION: &str = "the console waterfall on standard output";
 
 /// The warning for an OTLP exporter that could not be built: it names the
 /// variable behind the problem where one is (`OTEL_EXPORTER_OTLP_PROTOCOL`

@@ -111,9 +111,18 @@ fn startup_line(tracekit: &Tracekit, log_format: LogFormat) -> String {
         LogFormat::Off => "; `tracing` logs are off",
         _ => "",
     };
+    let console = tracekit
+        .export_summary
+        .split(", ")
+        .any(|destination| destination == super::builder::CONSOLE_DESTINATION);
+    // Both already on: nothing to suggest.
+    let hint = if console && log_format != LogFormat::Off {
+        ""
+    } else {
+        "; to see spans and logs here, run with OTEL_TRACES_EXPORTER=console TRACEKIT_LOG_FORMAT=text"
+    };
     format!(
-        "tracekit: service {service:?} sends spans to {}{logs}; to see spans and logs here, \
-         run with OTEL_TRACES_EXPORTER=console TRACEKIT_LOG_FORMAT=text \
+        "tracekit: service {service:?} sends spans to {}{logs}{hint} \
          (TRACEKIT_QUIET=true hides this line)",
         tracekit.export_summary
     )

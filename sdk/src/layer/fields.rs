@@ -115,6 +115,24 @@ pub(crate) fn u64_value(value: u64) -> Value {
     }
 }
 
+/// The native value of a 128-bit signed integer: `i64` when it fits, its
+/// decimal string otherwise.
+fn i128_value(value: i128) -> Value {
+    match i64::try_from(value) {
+        Ok(v) => Value::I64(v),
+        Err(_) => Value::String(value.to_string().into()),
+    }
+}
+
+/// The native value of a 128-bit unsigned integer: `i64` when it fits, its
+/// decimal string otherwise.
+fn u128_value(value: u128) -> Value {
+    match i64::try_from(value) {
+        Ok(v) => Value::I64(v),
+        Err(_) => Value::String(value.to_string().into()),
+    }
+}
+
 /// The string form of a `Debug` value (a `Display` value recorded with `%`
 /// arrives here too, and prints its `Display` output).
 #[inline]
@@ -258,17 +276,11 @@ impl<S: AttributeSink> Visit for SpanFieldVisitor<'_, S> {
     }
 
     fn record_i128(&mut self, field: &Field, value: i128) {
-        match i64::try_from(value) {
-            Ok(v) => self.plain(field, Value::I64(v)),
-            Err(_) => self.plain(field, Value::String(value.to_string().into())),
-        }
+        self.plain(field, i128_value(value));
     }
 
     fn record_u128(&mut self, field: &Field, value: u128) {
-        match i64::try_from(value) {
-            Ok(v) => self.plain(field, Value::I64(v)),
-            Err(_) => self.plain(field, Value::String(value.to_string().into())),
-        }
+        self.plain(field, u128_value(value));
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
@@ -327,6 +339,14 @@ impl Visit for EventFieldVisitor {
 
     fn record_u64(&mut self, field: &Field, value: u64) {
         self.plain(field, u64_value(value));
+    }
+
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        self.plain(field, i128_value(value));
+    }
+
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        self.plain(field, u128_value(value));
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {

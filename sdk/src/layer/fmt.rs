@@ -300,6 +300,24 @@ impl Visit for JsonFields {
         self.insert(field, Value::Number(value.into()));
     }
 
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        // A JSON number when it fits in 64 bits, as the span attribute is.
+        let value = match (u64::try_from(value), i64::try_from(value)) {
+            (Ok(v), _) => Value::Number(v.into()),
+            (_, Ok(v)) => Value::Number(v.into()),
+            _ => Value::String(value.to_string()),
+        };
+        self.insert(field, value);
+    }
+
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        let value = match u64::try_from(value) {
+            Ok(v) => Value::Number(v.into()),
+            Err(_) => Value::String(value.to_string()),
+        };
+        self.insert(field, value);
+    }
+
     fn record_f64(&mut self, field: &Field, value: f64) {
         // NaN and infinities have no JSON number: written as strings.
         let value = Number::from_f64(value)
