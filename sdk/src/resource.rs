@@ -73,9 +73,12 @@ impl ResourceConfig {
                     }
                 }
                 Err(reason) => {
+                    // Keys only: a value may be something the user would
+                    // rather not see in a log (resource attributes are
+                    // exported, but a malformed list is not).
                     warn_invalid(
                         "OTEL_RESOURCE_ATTRIBUTES",
-                        &raw,
+                        &crate::export::otlp::hide_values(&raw),
                         &reason,
                         "no attributes from it",
                     );
@@ -103,21 +106,22 @@ impl ResourceConfig {
 
 /// Parse `OTEL_RESOURCE_ATTRIBUTES`: `key=value` pairs separated by commas,
 /// keys and values percent-decoded and trimmed. Any malformed pair makes the
-/// whole value invalid (the specification asks to discard it then).
+/// whole value invalid (the specification asks to discard it then). The
+/// error names the malformed entry by its position (the non-empty entries
+/// counted from 1), never by its text, which may hold a value the user
+/// would not want in a log.
 pub fn parse_resource_attributes(raw: &str) -> Result<Vec<KeyValue>, String> {
     let mut out: Vec<KeyValue> = Vec::new();
-    for pair in raw.split(',') {
-        if pair.trim().is_empty() {
-            continue;
-        }
+    let pairs = raw.split(',').filter(|pair| !pair.trim().is_empty());
+    for (position, pair) in pairs.enumerate().map(|(i, pair)| (i + 1, pair)) {
         let (key, value) = pair
             .split_once('=')
-            .ok_or_else(|| format!("entry {:?} has no '='", pair.trim()))?;
-        let key = decode(key.trim())?;
+            .ok_or_else(|| format!("entry {position} has no '='"))?;
+        let key = decode(key.trim()).map_err(|e| format!("entry {position}: {e}"))?;
         if key.is_empty() {
-            return Err(format!("entry {:?} has an empty key", pair.trim()));
+            return Err(format!("entry {position} has an empty key"));
         }
-        let value = decode(value.trim())?;
+        let value = decode(value.trim()).map_err(|e| format!("entry {position}: {e}"))?;
         match out.iter_mut().find(|kv| kv.key.as_str() == key) {
             Some(existing) => existing.value = Value::from(value),
             None => out.push(KeyValue::new(Key::from(key), value)),
@@ -134,13 +138,13 @@ fn decode(s: &str) -> Result<String, String> {
             && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
                 && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
         {
-            return Err(format!("bad percent-encoding in {s:?}"));
+            return Err("bad percent-encoding".to_string());
         }
     }
     percent_encoding::percent_decode_str(s)
         .decode_utf8()
         .map(|c| c.into_owned())
-        .map_err(|_| format!("{s:?} does not decode to UTF-8"))
+        .map_err(|_| "does not decode to UTF-8".to_string())
 }
 
 fn executable_name() -> Option<String> {
@@ -295,6 +299,16 @@ mod tests {
         assert!(parse_resource_attributes("a=1,broken").is_err());
         assert!(parse_resource_attributes("a=%zz").is_err());
         assert!(parse_resource_attributes("=v").is_err());
+        // The errors name the entry by position, never its text.
+        let error = |raw| parse_resource_attributes(raw).unwrap_err();
+        assert_eq!(error("a=1,, s3cret"), "entry 2 has no '='");
+        assert_eq!(error("a=1,=s3cret"), "entry 2 has an empty key");
+        assert_eq!(error("k=s3cret%zz"), "entry 1: bad percent-encoding");
+        assert_eq!(error("k=s3cret%ff"), "entry 1: does not decode to UTF-8");
+        assert_eq!(
+            crate::export::otlp::hide_values("a=1,, s3cret,k=s3cret"),
+            "a=<hidden>,<hidden>,k=<hidden>"
+        );
         let env = [("OTEL_RESOURCE_ATTRIBUTES", "team=a,broken")];
         let map = resource_map(&ResourceConfig::default().build(&env));
         assert!(!map.contains_key("team"));

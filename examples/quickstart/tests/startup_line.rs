@@ -78,7 +78,7 @@ fn the_startup_line_says_when_nothing_is_exported() {
     );
     let none = stderr_with(&[("OTEL_TRACES_EXPORTER", "none")]);
     assert!(
-        none.contains("sends spans to nowhere: no exporter chosen"),
+        none.contains("sends spans to nowhere: OTEL_TRACES_EXPORTER is \"none\""),
         "{none}"
     );
 }

@@ -398,7 +398,12 @@ impl TracekitBuilder {
         } else if destinations.is_empty() && otlp_failed {
             "nowhere: the OTLP exporter could not be built (see the warning above)".to_string()
         } else if destinations.is_empty() {
-            "nowhere: no exporter chosen".to_string()
+            // Said as it was chosen: `none` on purpose, or names that were
+            // all refused (their warning is above).
+            match env.get("OTEL_TRACES_EXPORTER") {
+                Some(value) => format!("nowhere: OTEL_TRACES_EXPORTER is {value:?}"),
+                None => "nowhere: no exporter chosen".to_string(),
+            }
         } else {
             destinations.join(", ")
         };

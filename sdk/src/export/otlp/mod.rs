@@ -68,6 +68,7 @@ mod exporter;
 #[cfg(feature = "grpc")]
 mod grpc_runtime;
 mod headers;
+pub(crate) use headers::hide_values;
 mod protobuf_http;
 mod retry;
 mod span_encoder;
