@@ -10,6 +10,9 @@ pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for
 
 /// `X-Forwarded-Proto`, the de-facto original scheme header.
 pub const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+
+/// `X-Forwarded-Host`, the de-facto original host header.
+pub const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 use http::Uri;
 
 /// The port a scheme uses when none is written.
@@ -110,21 +113,32 @@ pub(crate) fn forwarded_client_of<'a>(
     forwarded: Option<&'a HeaderValue>,
     x_forwarded_for: Option<&'a HeaderValue>,
 ) -> Option<&'a str> {
-    if let Some(forwarded) = forwarded.and_then(|v| v.to_str().ok()) {
-        let first = forwarded.split(',').next().unwrap_or("");
-        for pair in first.split(';') {
-            let Some((name, value)) = pair.trim().split_once('=') else {
-                continue;
-            };
-            if name.trim().eq_ignore_ascii_case("for") {
-                let value = value.trim().trim_matches('"');
-                return node_address(value);
-            }
-        }
+    if let Some(node) = forwarded_parameter(forwarded, "for") {
+        return node_address(node);
     }
-    let xff = x_forwarded_for?.to_str().ok()?;
-    let first = xff.split(',').next()?.trim();
-    node_address(first)
+    node_address(first_listed(x_forwarded_for)?)
+}
+
+/// The parameter `name` (`for`, `host`, `proto`) of the first element of a
+/// `Forwarded` header (RFC 7239: the one the first proxy added), unquoted.
+pub(crate) fn forwarded_parameter<'a>(
+    forwarded: Option<&'a HeaderValue>,
+    name: &str,
+) -> Option<&'a str> {
+    let first = forwarded?.to_str().ok()?.split(',').next()?;
+    first.split(';').find_map(|pair| {
+        let (key, value) = pair.trim().split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| value.trim().trim_matches('"'))
+    })
+}
+
+/// The first entry of a comma-separated `X-Forwarded-*` value (the one the
+/// first proxy added), trimmed; `None` when empty.
+pub(crate) fn first_listed(value: Option<&HeaderValue>) -> Option<&str> {
+    let first = value?.to_str().ok()?.split(',').next()?.trim();
+    (!first.is_empty()).then_some(first)
 }
 
 /// The address part of a `Forwarded` node (`1.2.3.4:80`, `[::1]:80`).

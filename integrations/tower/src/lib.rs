@@ -64,10 +64,12 @@
 //! `http.request.method_original` set.
 //!
 //! **Attributes** (stable HTTP conventions): `http.request.method`,
-//! `url.scheme`, `url.path`, `url.query` (sensitive values redacted),
-//! `http.route`, `http.response.status_code`, `server.address`,
-//! `server.port`, `client.address` (`Forwarded` / `X-Forwarded-For`, else
-//! the peer), `network.protocol.version`, `user_agent.original`,
+//! `url.scheme` (`Forwarded`'s `proto` / `X-Forwarded-Proto`, else the
+//! request's), `url.path`, `url.query` (sensitive values redacted),
+//! `http.route`, `http.response.status_code`, `server.address` and
+//! `server.port` (`Forwarded`'s `host` / `X-Forwarded-Host`, else the
+//! authority or `Host`), `client.address` (`Forwarded`'s `for` /
+//! `X-Forwarded-For`, else the peer), `network.protocol.version`, `user_agent.original`,
 //! `error.type`, and the captured `http.request.header.<name>` /
 //! `http.response.header.<name>`.
 //!

@@ -2,7 +2,9 @@
 
 use super::request_headers::RequestHeaders;
 use crate::active_span::Protocol;
-use crate::address::{default_port, forwarded_client_of, host_of};
+use crate::address::{
+    default_port, first_listed, forwarded_client_of, forwarded_parameter, host_of, split_host_port,
+};
 use crate::capture::HeaderCapture;
 use crate::grpc::{is_grpc_content_type, service_and_method};
 use crate::interned::{intern, intern_route, Kind};
@@ -72,11 +74,20 @@ pub(crate) fn describe<B, I: RequestInfo>(
     let uri = request.uri();
     let mut attributes = Vec::with_capacity(12);
 
-    let scheme = uri
-        .scheme_str()
-        .or_else(|| known.x_forwarded_proto.and_then(|v| v.to_str().ok()))
+    // The original client's scheme and host when a proxy reports them
+    // (`Forwarded`, then `X-Forwarded-*`), else the request's own, as the
+    // HTTP server conventions order them.
+    let scheme = forwarded_parameter(known.forwarded, "proto")
+        .or_else(|| first_listed(known.x_forwarded_proto))
+        .or_else(|| uri.scheme_str())
         .unwrap_or("http");
-    if let Some((host, port)) = host_of(uri, known.host) {
+    let original_host = forwarded_parameter(known.forwarded, "host")
+        .or_else(|| first_listed(known.x_forwarded_host));
+    let host_port = match original_host {
+        Some(host) => split_host_port(host),
+        None => host_of(uri, known.host),
+    };
+    if let Some((host, port)) = host_port {
         attributes.push(KeyValue::new(
             SERVER_ADDRESS,
             interned_value(Kind::Host, host),
@@ -234,6 +245,59 @@ mod tests {
         assert_eq!(get(a, USER_AGENT_ORIGINAL), Some("test/1".into()));
         assert!(get(a, "http.request.header.x-request-id").is_some());
         assert!(get(a, "http.request.header.authorization").is_none());
+    }
+
+    /// Behind a proxy, `server.*` and `url.scheme` describe what the client
+    /// asked for: `Forwarded`'s host and proto first, then
+    /// `X-Forwarded-Host`/`-Proto`, then the request's own authority and
+    /// scheme (the HTTP server conventions' order).
+    #[test]
+    fn a_proxy_reported_host_and_scheme_come_first() {
+        let attributes = |headers: &[(&str, &str)]| {
+            let mut request = Request::get("/users/42");
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            described(
+                &request.body(()).unwrap(),
+                &Fixed,
+                &HeaderCapture::default(),
+            )
+            .attributes
+        };
+        let address = |a: &[KeyValue]| {
+            (
+                get(a, URL_SCHEME),
+                get(a, SERVER_ADDRESS),
+                get(a, SERVER_PORT),
+            )
+        };
+        let expect = |scheme: &'static str, host: &'static str, port: i64| {
+            (Some(scheme.into()), Some(host.into()), Some(port.into()))
+        };
+        let internal = ("host", "10.0.0.7:8080");
+        assert_eq!(
+            address(&attributes(&[internal])),
+            expect("http", "10.0.0.7", 8080)
+        );
+        let forwarded = (
+            "forwarded",
+            "for=192.0.2.60;proto=https;host=public.example, for=10.0.0.1;host=lb.internal",
+        );
+        let a = attributes(&[internal, forwarded, ("x-forwarded-host", "other.example")]);
+        assert_eq!(address(&a), expect("https", "public.example", 443));
+        assert_eq!(get(&a, CLIENT_ADDRESS), Some("192.0.2.60".into()));
+        let a = attributes(&[
+            internal,
+            ("x-forwarded-host", "shop.example:8443, lb.internal"),
+            ("x-forwarded-proto", "https"),
+        ]);
+        assert_eq!(address(&a), expect("https", "shop.example", 8443));
+        let a = attributes(&[
+            internal,
+            ("forwarded", "for=192.0.2.60;host=\"[2001:db8::1]:9000\""),
+        ]);
+        assert_eq!(address(&a), expect("http", "2001:db8::1", 9000));
     }
 
     #[test]

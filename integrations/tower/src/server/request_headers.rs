@@ -1,7 +1,7 @@
 //! [`RequestHeaders`]: the request headers a server span reads, found in
 //! one pass.
 
-use crate::address::{X_FORWARDED_FOR, X_FORWARDED_PROTO};
+use crate::address::{X_FORWARDED_FOR, X_FORWARDED_HOST, X_FORWARDED_PROTO};
 use crate::trace_context_headers::{
     baggage_name, traceparent_name, tracestate_name, TraceContextFields,
 };
@@ -22,6 +22,7 @@ pub(crate) struct RequestHeaders<'a> {
     pub(crate) forwarded: Option<&'a HeaderValue>,
     pub(crate) x_forwarded_for: Option<&'a HeaderValue>,
     pub(crate) x_forwarded_proto: Option<&'a HeaderValue>,
+    pub(crate) x_forwarded_host: Option<&'a HeaderValue>,
     pub(crate) user_agent: Option<&'a HeaderValue>,
     pub(crate) content_type: Option<&'a HeaderValue>,
     /// The W3C trace context fields, for the propagation; `None` when the
@@ -39,6 +40,7 @@ impl<'a> RequestHeaders<'a> {
                 forwarded: headers.get(FORWARDED),
                 x_forwarded_for: headers.get(X_FORWARDED_FOR),
                 x_forwarded_proto: headers.get(X_FORWARDED_PROTO),
+                x_forwarded_host: headers.get(X_FORWARDED_HOST),
                 user_agent: headers.get(USER_AGENT),
                 content_type: headers.get(CONTENT_TYPE),
                 trace_context: None,
@@ -59,6 +61,8 @@ impl<'a> RequestHeaders<'a> {
                 &mut found.x_forwarded_for
             } else if *name == X_FORWARDED_PROTO {
                 &mut found.x_forwarded_proto
+            } else if *name == X_FORWARDED_HOST {
+                &mut found.x_forwarded_host
             } else if name == traceparent_name() {
                 trace_context.note_traceparent(value);
                 continue;
@@ -82,12 +86,13 @@ mod tests {
     use super::*;
     use crate::trace_context_headers::{propagated, remote_context};
 
-    fn values<'a>(found: &RequestHeaders<'a>) -> [Option<&'a [u8]>; 6] {
+    fn values<'a>(found: &RequestHeaders<'a>) -> [Option<&'a [u8]>; 7] {
         [
             found.host,
             found.forwarded,
             found.x_forwarded_for,
             found.x_forwarded_proto,
+            found.x_forwarded_host,
             found.user_agent,
             found.content_type,
         ]
@@ -102,6 +107,11 @@ mod tests {
         headers.append("x-forwarded-for", HeaderValue::from_static("192.0.2.2"));
         headers.append("forwarded", HeaderValue::from_static("for=192.0.2.3"));
         headers.append("x-forwarded-proto", HeaderValue::from_static("https"));
+        headers.append("x-forwarded-host", HeaderValue::from_static("shop.example"));
+        headers.append(
+            "X-Forwarded-Host",
+            HeaderValue::from_static("second.example"),
+        );
         headers.append("user-agent", HeaderValue::from_static("test/1"));
         headers.append("content-type", HeaderValue::from_static("text/plain"));
         let scanned = RequestHeaders::read(&headers);
@@ -112,6 +122,7 @@ mod tests {
                 Some(&b"for=192.0.2.3"[..]),
                 Some(&b"192.0.2.1"[..]),
                 Some(&b"https"[..]),
+                Some(&b"shop.example"[..]),
                 Some(&b"test/1"[..]),
                 Some(&b"text/plain"[..]),
             ]
@@ -126,7 +137,7 @@ mod tests {
         }
         assert!(many.len() > SCAN_LIMIT);
         assert_eq!(values(&RequestHeaders::read(&many)), values(&scanned));
-        assert_eq!(values(&RequestHeaders::read(&HeaderMap::new())), [None; 6]);
+        assert_eq!(values(&RequestHeaders::read(&HeaderMap::new())), [None; 7]);
     }
 
     #[test]
