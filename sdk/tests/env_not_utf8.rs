@@ -6,27 +6,19 @@
 use opentelemetry::trace::Tracer as _;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::process::Command;
+
+mod child_process;
 
 #[test]
 fn values_that_are_not_utf8_warn_once_and_count_as_unset() {
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "child_not_utf8",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env_remove("TRACEKIT_QUIET")
-        .env("OTEL_SERVICE_NAME", OsStr::from_bytes(b"s3cret-caf\xe9"))
-        .env("OTEL_TRACES_SAMPLER", OsStr::from_bytes(b"always_off\xff"))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(output.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("1 passed"), "{stdout}");
+    let stderr = child_process::run_child(
+        "child_not_utf8",
+        [
+            ("OTEL_SERVICE_NAME", OsStr::from_bytes(b"s3cret-caf\xe9")),
+            ("OTEL_TRACES_SAMPLER", OsStr::from_bytes(b"always_off\xff")),
+        ],
+    )
+    .stderr;
     for var in ["OTEL_SERVICE_NAME", "OTEL_TRACES_SAMPLER"] {
         let lines: Vec<&str> = stderr.lines().filter(|l| l.contains(var)).collect();
         assert_eq!(lines.len(), 1, "{stderr}");

@@ -5,46 +5,36 @@
 //! ignored child test selected).
 
 use opentelemetry::trace::Tracer as _;
-use std::process::Command;
+use std::net::TcpListener;
 use std::time::Duration;
+use tracekit::TracekitBuilder;
 
-#[test]
-fn a_shutdown_timeout_names_where_spans_were_going() {
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "child_shutdown_times_out",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env_remove("TRACEKIT_QUIET")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("1 passed"), "{stdout}");
+mod child_process;
+
+/// The line about the shutdown timeout in the child's standard error, and
+/// the endpoint the child printed on its standard output.
+fn timeout_line_and_endpoint(child: &child_process::ChildOutput) -> (&str, &str) {
+    let stderr = &child.stderr;
     let line = stderr
         .lines()
         .find(|l| l.contains("shutdown timeout"))
         .unwrap_or_else(|| panic!("no shutdown timeout line: {stderr}"));
-    let endpoint = stdout
+    let endpoint = child
+        .stdout
         .lines()
         // The harness may print `test child_... ... ` on the same line.
         .find_map(|l| l.split("endpoint: ").nth(1))
         .map(str::trim)
         .expect("the child prints its endpoint");
-    assert!(line.starts_with("tracekit: "), "{line}");
-    assert!(line.contains(endpoint), "{line}");
-    assert!(stderr.contains("1 at shutdown"), "{stderr}");
+    (line, endpoint)
 }
 
-#[test]
-#[ignore = "run by a_shutdown_timeout_names_where_spans_were_going in a process of its own"]
-fn child_shutdown_times_out() {
-    // Accepts connections, never reads or answers.
-    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+/// A collector that accepts connections and never reads or answers (it
+/// stays silent while the listener lives), and a builder exporting to it
+/// with a short shutdown timeout. The endpoint goes to standard output for
+/// the parent.
+fn silent_collector() -> (TcpListener, TracekitBuilder) {
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!("http://{}", silent.local_addr().unwrap());
     println!("endpoint: {endpoint}");
     let env: std::collections::HashMap<String, String> = [
@@ -53,10 +43,26 @@ fn child_shutdown_times_out() {
     ]
     .into_iter()
     .collect();
-    let guard = tracekit::builder()
+    let builder = tracekit::builder()
         .with_env(env)
-        .shutdown_timeout(Duration::from_millis(300))
-        .install();
+        .shutdown_timeout(Duration::from_millis(300));
+    (silent, builder)
+}
+
+#[test]
+fn a_shutdown_timeout_names_where_spans_were_going() {
+    let child = child_process::run_child("child_shutdown_times_out", child_process::NO_ENV);
+    let (line, endpoint) = timeout_line_and_endpoint(&child);
+    assert!(line.starts_with("tracekit: "), "{line}");
+    assert!(line.contains(endpoint), "{line}");
+    assert!(child.stderr.contains("1 at shutdown"), "{}", child.stderr);
+}
+
+#[test]
+#[ignore = "run by a_shutdown_timeout_names_where_spans_were_going in a process of its own"]
+fn child_shutdown_times_out() {
+    let (silent, builder) = silent_collector();
+    let guard = builder.install();
     tracekit::tracer("child").in_span("lost", |_cx| {});
     drop(guard);
     drop(silent);
@@ -67,57 +73,32 @@ fn child_shutdown_times_out() {
 #[cfg(all(unix, feature = "signal"))]
 #[test]
 fn a_flush_on_signal_timeout_names_where_spans_were_going() {
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "child_flush_on_signal_times_out",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env_remove("TRACEKIT_QUIET")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(143), "{stdout}\n{stderr}");
-    let endpoint = stdout
-        .lines()
-        .find_map(|l| l.split("endpoint: ").nth(1))
-        .map(str::trim)
-        .expect("the child prints its endpoint");
-    let line = stderr
-        .lines()
-        .find(|l| l.contains("shutdown timeout"))
-        .unwrap_or_else(|| panic!("no shutdown timeout line: {stderr}"));
+    let child =
+        child_process::spawn_child("child_flush_on_signal_times_out", child_process::NO_ENV);
+    assert_eq!(
+        child.status.code(),
+        Some(143),
+        "{}\n{}",
+        child.stdout,
+        child.stderr
+    );
+    let (line, endpoint) = timeout_line_and_endpoint(&child);
     assert!(
         line.starts_with("tracekit: flushing spans on SIGTERM"),
         "{line}"
     );
     assert!(line.contains(endpoint), "{line}");
-    assert!(stderr.contains("1 at shutdown"), "{stderr}");
+    assert!(child.stderr.contains("1 at shutdown"), "{}", child.stderr);
 }
 
 #[cfg(all(unix, feature = "signal"))]
 #[test]
 #[ignore = "run by a_flush_on_signal_timeout_names_where_spans_were_going in a process of its own"]
 fn child_flush_on_signal_times_out() {
-    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let endpoint = format!("http://{}", silent.local_addr().unwrap());
-    println!("endpoint: {endpoint}");
-    let env: std::collections::HashMap<String, String> = [
-        ("OTEL_EXPORTER_OTLP_ENDPOINT".to_string(), endpoint),
-        ("TRACEKIT_QUIET".to_string(), "true".to_string()),
-    ]
-    .into_iter()
-    .collect();
-    let _guard = tracekit::builder()
-        .with_env(env)
-        .shutdown_timeout(Duration::from_millis(300))
-        .flush_on_signal()
-        .install();
+    let (_silent, builder) = silent_collector();
+    let _guard = builder.flush_on_signal().install();
     tracekit::tracer("child").in_span("lost", |_cx| {});
-    let status = Command::new("kill")
+    let status = std::process::Command::new("kill")
         .args(["-TERM", &std::process::id().to_string()])
         .status()
         .unwrap();

@@ -6,28 +6,14 @@
 
 use opentelemetry::global;
 use opentelemetry::trace::Tracer as _;
-use std::process::Command;
 use tracekit::testing::receiver::OtlpReceiver;
+
+mod child_process;
 
 /// Run the ignored test `name` of this binary in a new process; its
 /// standard error. Fails if the child fails.
 fn run_child(name: &str) -> String {
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([
-            name,
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env_remove("TRACEKIT_QUIET")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(output.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("1 passed"), "{stdout}");
-    stderr
+    child_process::run_child(name, child_process::NO_ENV).stderr
 }
 
 /// The lines of `stderr` containing `needle`.
