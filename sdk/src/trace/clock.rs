@@ -93,12 +93,15 @@ impl Anchor {
     #[inline]
     fn wall_time(&self, clock: &quanta::Clock, raw: u64) -> SystemTime {
         let (mut anchor_raw, mut anchor_wall) = self.load();
-        if raw >= anchor_raw && clock.delta_as_nanos(anchor_raw, raw) > ANCHOR_MAX_AGE_NANOS {
+        // Zero when `raw` is not after the anchor.
+        let mut ahead = clock.delta_as_nanos(anchor_raw, raw);
+        if ahead > ANCHOR_MAX_AGE_NANOS {
             self.store(clock);
             (anchor_raw, anchor_wall) = self.load();
+            ahead = clock.delta_as_nanos(anchor_raw, raw);
         }
         let wall = if raw >= anchor_raw {
-            anchor_wall.saturating_add(clock.delta_as_nanos(anchor_raw, raw))
+            anchor_wall.saturating_add(ahead)
         } else {
             anchor_wall.saturating_sub(clock.delta_as_nanos(raw, anchor_raw))
         };
