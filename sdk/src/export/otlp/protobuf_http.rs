@@ -235,17 +235,20 @@ impl ProtobufHttp {
         let mut guard = self.rejected.lock();
         let (total, report) = &mut *guard;
         *total += rejected.max(1);
-        let endpoint = crate::redaction::url_for_messages(&self.endpoint.to_string());
         let message = &partial.error_message;
+        // Masked only when a line is printed (at most one a minute).
+        let endpoint = || crate::redaction::url_for_messages(&self.endpoint.to_string());
         match report.observe(std::time::Instant::now(), *total) {
             Some(LossLine::First { .. }) => eprintln!(
-                "tracekit: the collector at {endpoint} accepted a request but rejected \
+                "tracekit: the collector at {} accepted a request but rejected \
                  {rejected} of its spans: {message:?}; later rejections are summarised at \
-                 most once a minute"
+                 most once a minute",
+                endpoint()
             ),
             Some(LossLine::Summary { new, since, .. }) => eprintln!(
-                "tracekit: the collector at {endpoint} rejected {new} more spans in the last \
+                "tracekit: the collector at {} rejected {new} more spans in the last \
                  {} s; last reason: {message:?}",
+                endpoint(),
                 since.as_secs()
             ),
             _ => {}
